@@ -1,0 +1,297 @@
+"""The product schema (version 1).
+
+A product file under ``catalog/`` (YAML or JSON) is parsed into :class:`Product`.  Unknown
+keys are errors (``extra="forbid"``).  Money is written as decimal strings or integers of
+yuan (``"195"``, ``"0.45"``), never as floats; ratios likewise.  The JSON Schema published in
+``docs/product.schema.json`` is generated from these models (``baoxian catalog schema``).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+
+SCHEMA_VERSION = 1
+
+
+def _no_float(value: Any) -> Any:
+    if isinstance(value, float):
+        raise ValueError("write money and ratios as strings, e.g. \"0.80\", never as floats")
+    return value
+
+
+Amount = Annotated[Decimal, BeforeValidator(_no_float), Field(ge=0, decimal_places=2)]
+Ratio = Annotated[Decimal, BeforeValidator(_no_float), Field(ge=0, le=1)]
+Factor = Annotated[Decimal, BeforeValidator(_no_float), Field(gt=0, le=100)]
+RatePerMille = Annotated[Decimal, BeforeValidator(_no_float), Field(ge=0, le=1000)]
+Code = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=64)]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Text(Strict):
+    """A bilingual text: Chinese first, English beside it."""
+
+    zh: str = Field(min_length=1)
+    en: str = Field(min_length=1)
+
+
+class SumInsured(Strict):
+    """How the sum insured (保额) of a coverage is set: fixed, chosen (the first choice is the
+    default), or declared per risk unit (a site's value, a vehicle's actual value)."""
+
+    fixed: Amount | None = None
+    choices: list[Amount] | None = None
+    declared: bool = False
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> SumInsured:
+        given = [self.fixed is not None, self.choices is not None, self.declared]
+        if sum(given) != 1:
+            raise ValueError("set exactly one of fixed, choices, declared")
+        return self
+
+
+class Deductible(Strict):
+    """免赔额: per claim (optionally the higher of an amount and a share of the loss),
+    annual, or drawn from a shared annual deductible."""
+
+    per_claim: Amount | None = None
+    per_claim_ratio_of_loss: Ratio | None = None
+    annual: Amount | None = None
+    shared: Code | None = None
+
+
+class PayoutRatio(Strict):
+    """赔付比例: the share of the covered amount the insurer pays; lower for 既往症."""
+
+    standard: Ratio
+    pre_existing: Ratio | None = None
+
+
+class SubLimit(Strict):
+    code: Code
+    name: Text
+    amount: Amount
+    applies_to: list[str] = Field(default_factory=list, description="item categories or codes")
+
+
+class WaitingPeriod(Strict):
+    """等待期: days from inception during which illness claims are not paid."""
+
+    days: int = Field(ge=0, le=730)
+    accident_exempt: bool = True
+
+
+class Drug(Strict):
+    code: str
+    name: Text
+
+
+class Coverage(Strict):
+    """责任: one benefit of the plan."""
+
+    code: Code
+    name: Text
+    kind: Literal[
+        "medical_expense", "fixed_benefit", "property_damage", "liability", "income"
+    ]
+    rider: Code | None = Field(None, description="included only when this rider is chosen")
+    optional: bool = Field(False, description="included only when chosen at quote")
+    sum_insured: SumInsured
+    deductible: Deductible = Field(default_factory=Deductible)
+    payout_ratio: PayoutRatio = Field(default_factory=lambda: PayoutRatio(standard=Decimal(1)))
+    sub_limits: list[SubLimit] = Field(default_factory=list)
+    waiting_period: WaitingPeriod | None = None
+    perils: list[Code] = Field(default_factory=list)
+    drug_list: list[Drug] = Field(default_factory=list)
+    designated_providers_only: bool = False
+
+
+class SharedLimit(Strict):
+    """A limit several coverages draw from together (e.g. a combined 3,000,000 limit)."""
+
+    code: Code
+    name: Text
+    amount: Amount
+    coverages: list[Code] = Field(min_length=1)
+
+
+class SharedDeductible(Strict):
+    """An annual deductible consumed by several coverages together."""
+
+    code: Code
+    name: Text
+    annual: Amount
+
+
+class Rule(Strict):
+    """An eligibility or underwriting rule: ``require`` is a CEL expression that must be true;
+    when it is false the outcome applies with the message."""
+
+    code: Code
+    require: str = Field(min_length=1)
+    outcome: Literal["decline", "refer"]
+    message: Text
+    stages: list[Literal["new_business", "renewal"]] = Field(
+        default_factory=lambda: ["new_business"]
+    )
+
+
+Match = str | int | bool | list[str] | list[int] | list[bool] | None
+
+
+class TableRow(Strict):
+    """One row of a rating table.  ``when`` maps a fact to a value, a list of values, or an
+    inclusive ``[min, max]`` range written as ``{"from": a, "to": b}`` via ``between``."""
+
+    when: dict[str, Match] = Field(default_factory=dict)
+    between: dict[str, tuple[int, int]] = Field(default_factory=dict)
+    amount: Amount | None = None
+    rate_per_mille: RatePerMille | None = None
+    factor: Factor | None = None
+
+
+class RateTable(Strict):
+    """A lookup table: the first row whose conditions all hold gives the value."""
+
+    code: Code
+    name: Text
+    rows: list[TableRow] = Field(min_length=1)
+
+
+class PremiumComponent(Strict):
+    """A part of the premium of one risk unit:
+    (amount + basis × rate_per_mille / 1000) × product of factors, rounded to the fen."""
+
+    code: Code
+    name: Text
+    table: Code
+    coverage: Code | None = Field(None, description="applies only when the coverage is taken")
+    basis: Literal["none", "sum_insured"] = "none"
+    per: str | None = Field(None, description="a numeric fact that multiplies the component, e.g. seats")
+    factors: list[Code] = Field(default_factory=list)
+
+
+class Rating(Strict):
+    tables: list[RateTable] = Field(min_length=1)
+    components: list[PremiumComponent] = Field(min_length=1)
+    minimum_premium: Amount | None = None
+
+
+class InstalmentOption(Strict):
+    code: Code
+    name: Text
+    count: Literal[1, 2, 4, 12]
+    loading: Ratio = Decimal(0)
+
+
+class Renewal(Strict):
+    """续保: guaranteed renewal (保证续保) for a number of years at the tabulated premium."""
+
+    guaranteed: bool
+    guaranteed_years: int = Field(0, ge=0, le=50)
+    max_age: int | None = Field(None, ge=0, le=120)
+
+
+class Rider(Strict):
+    code: Code
+    name: Text
+    require: str | None = Field(None, description="CEL condition for the rider to be offered")
+
+
+class PlanVersion(Strict):
+    """A plan version, on sale from ``effective_from`` to ``effective_to`` inclusive."""
+
+    version: str = Field(pattern=r"^[A-Za-z0-9._-]+$")
+    effective_from: date
+    effective_to: date | None = None
+    term_months: int = Field(ge=1, le=1200)
+    coverages: list[Coverage] = Field(min_length=1)
+    shared_limits: list[SharedLimit] = Field(default_factory=list)
+    shared_deductibles: list[SharedDeductible] = Field(default_factory=list)
+    riders: list[Rider] = Field(default_factory=list)
+    eligibility: list[Rule] = Field(default_factory=list)
+    rating: Rating
+    instalments: list[InstalmentOption] = Field(min_length=1)
+    renewal: Renewal
+
+    @model_validator(mode="after")
+    def _references_resolve(self) -> PlanVersion:
+        _check_references(self)
+        return self
+
+
+class Product(Strict):
+    """A product: its identity and its plan versions."""
+
+    schema_version: Literal[1]
+    code: Annotated[str, Field(pattern=r"^[A-Z][A-Z0-9-]{1,31}$")]
+    name: Text
+    description: Text
+    line: Literal["health", "life", "accident", "property", "motor", "liability", "agriculture"]
+    risk_unit: Literal["person", "site", "vehicle"]
+    issuance: list[Literal["individual", "group"]] = Field(min_length=1)
+    currency: Literal["CNY"] = "CNY"
+    versions: list[PlanVersion] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _versions_do_not_overlap(self) -> Product:
+        ordered = sorted(self.versions, key=lambda v: v.effective_from)
+        for earlier, later in zip(ordered, ordered[1:], strict=False):
+            if earlier.effective_to is None or earlier.effective_to >= later.effective_from:
+                raise ValueError(
+                    f"plan versions {earlier.version} and {later.version} overlap in time"
+                )
+        if len({v.version for v in self.versions}) != len(self.versions):
+            raise ValueError("plan version names must be unique")
+        return self
+
+
+def _check_references(plan: PlanVersion) -> None:
+    coverage_codes = [c.code for c in plan.coverages]
+    _unique("coverage", coverage_codes)
+    rider_codes = {r.code for r in plan.riders}
+    table_codes = {t.code for t in plan.rating.tables}
+    shared_deductibles = {d.code for d in plan.shared_deductibles}
+    _unique("rate table", [t.code for t in plan.rating.tables])
+    _unique("premium component", [c.code for c in plan.rating.components])
+    for coverage in plan.coverages:
+        if coverage.rider is not None and coverage.rider not in rider_codes:
+            raise ValueError(f"coverage {coverage.code}: unknown rider {coverage.rider!r}")
+        shared = coverage.deductible.shared
+        if shared is not None and shared not in shared_deductibles:
+            raise ValueError(f"coverage {coverage.code}: unknown shared deductible {shared!r}")
+    for limit in plan.shared_limits:
+        for code in limit.coverages:
+            if code not in coverage_codes:
+                raise ValueError(f"shared limit {limit.code}: unknown coverage {code!r}")
+    for component in plan.rating.components:
+        for table in [component.table, *component.factors]:
+            if table not in table_codes:
+                raise ValueError(f"premium component {component.code}: unknown table {table!r}")
+        if component.coverage is not None and component.coverage not in coverage_codes:
+            raise ValueError(
+                f"premium component {component.code}: unknown coverage {component.coverage!r}"
+            )
+
+
+def _unique(what: str, codes: list[str]) -> None:
+    seen: set[str] = set()
+    for code in codes:
+        if code in seen:
+            raise ValueError(f"duplicate {what} code {code!r}")
+        seen.add(code)
+
+
+def json_schema() -> dict[str, Any]:
+    """The JSON Schema of a product file."""
+    schema = Product.model_json_schema()
+    schema["$id"] = "https://baoxian.dev/schema/product-v1.json"
+    schema["title"] = "Baoxian product (产品定义) v1"
+    return schema

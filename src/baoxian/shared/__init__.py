@@ -1,0 +1,1 @@
+"""Shared kernel (公共): money, errors, identity numbers, clock."""
