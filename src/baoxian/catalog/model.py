@@ -217,9 +217,9 @@ class CompiledPlan:
             facts.setdefault("sum_insured", int(unit.declared_sum_insured.amount))
         return {self.variable: facts}
 
-    def evaluate_rules(self, unit: RiskUnit, cover: Mapping[str, Money], stage: Stage) -> list[
-        Reason
-    ]:
+    def evaluate_rules(
+        self, unit: RiskUnit, cover: Mapping[str, Money], stage: Stage
+    ) -> list[Reason]:
         context = self.activation(unit, cover)
         reasons = []
         for rule, program in self.rules:

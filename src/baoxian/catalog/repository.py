@@ -70,9 +70,7 @@ def load_product_file(path: Path) -> tuple[Product | None, list[Problem]]:
     try:
         product = Product.model_validate(raw)
     except ValidationError as exc:
-        return None, [
-            Problem(name, _dotted(err["loc"]), _describe(err)) for err in exc.errors()
-        ]
+        return None, [Problem(name, _dotted(err["loc"]), _describe(err)) for err in exc.errors()]
     problems = list(_cel_problems(name, product))
     return (None if problems else product), problems
 
@@ -87,7 +85,9 @@ def _parse(path: Path) -> Any:
 def _cel_problems(name: str, product: Product) -> list[Problem]:
     problems = []
     for i, plan in enumerate(product.versions):
-        expressions = [(f"eligibility[{j}].require", r.require) for j, r in enumerate(plan.eligibility)]
+        expressions = [
+            (f"eligibility[{j}].require", r.require) for j, r in enumerate(plan.eligibility)
+        ]
         expressions += [
             (f"riders[{j}].require", r.require)
             for j, r in enumerate(plan.riders)

@@ -8,6 +8,7 @@ yuan (``"195"``, ``"0.45"``), never as floats; ratios likewise.  The JSON Schema
 
 from __future__ import annotations
 
+import itertools
 from datetime import date
 from decimal import Decimal
 from typing import Annotated, Any, Literal
@@ -19,7 +20,7 @@ SCHEMA_VERSION = 1
 
 def _no_float(value: Any) -> Any:
     if isinstance(value, float):
-        raise ValueError("write money and ratios as strings, e.g. \"0.80\", never as floats")
+        raise ValueError('write money and ratios as strings, e.g. "0.80", never as floats')
     return value
 
 
@@ -27,6 +28,7 @@ Amount = Annotated[Decimal, BeforeValidator(_no_float), Field(ge=0, decimal_plac
 Ratio = Annotated[Decimal, BeforeValidator(_no_float), Field(ge=0, le=1)]
 Factor = Annotated[Decimal, BeforeValidator(_no_float), Field(gt=0, le=100)]
 RatePerMille = Annotated[Decimal, BeforeValidator(_no_float), Field(ge=0, le=1000)]
+Stage = Literal["new_business", "renewal"]
 Code = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=64)]
 
 
@@ -98,9 +100,7 @@ class Coverage(Strict):
 
     code: Code
     name: Text
-    kind: Literal[
-        "medical_expense", "fixed_benefit", "property_damage", "liability", "income"
-    ]
+    kind: Literal["medical_expense", "fixed_benefit", "property_damage", "liability", "income"]
     rider: Code | None = Field(None, description="included only when this rider is chosen")
     optional: bool = Field(False, description="included only when chosen at quote")
     sum_insured: SumInsured
@@ -138,9 +138,7 @@ class Rule(Strict):
     require: str = Field(min_length=1)
     outcome: Literal["decline", "refer"]
     message: Text
-    stages: list[Literal["new_business", "renewal"]] = Field(
-        default_factory=lambda: ["new_business"]
-    )
+    stages: list[Stage] = Field(default_factory=lambda: list[Stage](["new_business"]))
 
 
 Match = str | int | bool | list[str] | list[int] | list[bool] | None
@@ -174,7 +172,9 @@ class PremiumComponent(Strict):
     table: Code
     coverage: Code | None = Field(None, description="applies only when the coverage is taken")
     basis: Literal["none", "sum_insured"] = "none"
-    per: str | None = Field(None, description="a numeric fact that multiplies the component, e.g. seats")
+    per: str | None = Field(
+        None, description="a numeric fact that multiplies the component, e.g. seats"
+    )
     factors: list[Code] = Field(default_factory=list)
 
 
@@ -243,7 +243,7 @@ class Product(Strict):
     @model_validator(mode="after")
     def _versions_do_not_overlap(self) -> Product:
         ordered = sorted(self.versions, key=lambda v: v.effective_from)
-        for earlier, later in zip(ordered, ordered[1:], strict=False):
+        for earlier, later in itertools.pairwise(ordered):
             if earlier.effective_to is None or earlier.effective_to >= later.effective_from:
                 raise ValueError(
                     f"plan versions {earlier.version} and {later.version} overlap in time"

@@ -1,0 +1,1 @@
+"""Policies (承保 / 保全): parties, quotes, underwriting, policies, endorsements, renewals."""

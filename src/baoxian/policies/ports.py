@@ -1,0 +1,80 @@
+"""Ports of the policies context: what its services need from the outside world.
+
+The store implements them with SQLAlchemy (``baoxian.policies.repository``); unit tests use
+the in-memory fakes in ``tests/policies/fakes.py``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Protocol, Self
+
+from baoxian.policies.model import Party, Policy, Quote
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """An append-only record of a state change (audit trail and outbox)."""
+
+    aggregate_type: str
+    aggregate_id: str
+    event_type: str
+    payload: Mapping[str, Any]
+    occurred_at: datetime
+    request_id: str | None = None  # idempotency key of the command that caused it
+
+
+class PartyRepository(Protocol):
+    def add(self, party: Party) -> None: ...
+    def get(self, party_id: str) -> Party: ...
+    def find_by_id_number(self, id_number: str) -> Party | None: ...
+
+
+class QuoteRepository(Protocol):
+    def add(self, quote: Quote) -> None: ...
+    def get(self, quote_id: str) -> Quote: ...
+    def update(self, quote: Quote) -> None: ...
+
+
+class PolicyRepository(Protocol):
+    def add(self, policy: Policy) -> None: ...
+    def get(self, policy_number: str) -> Policy: ...
+    def update(self, policy: Policy, *, expected_version: int) -> Policy:
+        """Write ``policy`` if the stored version is still ``expected_version``; return it with
+        the version incremented, or raise ``ConcurrencyConflict``."""
+        ...
+
+    def find(self, *, holder_id: str | None = None, limit: int = 50) -> list[Policy]: ...
+
+
+class EventLog(Protocol):
+    def append(self, event: Event) -> None: ...
+    def for_aggregate(self, aggregate_id: str) -> list[Event]: ...
+    def seen(self, request_id: str) -> bool:
+        """Whether a command with this idempotency key has already been applied."""
+        ...
+
+
+class Sequences(Protocol):
+    def next_value(self, name: str) -> int:
+        """A gap-tolerant increasing counter, e.g. for policy numbers."""
+        ...
+
+
+class UnitOfWork(Protocol):
+    parties: PartyRepository
+    quotes: QuoteRepository
+    policies: PolicyRepository
+    events: EventLog
+    sequences: Sequences
+
+    def __enter__(self) -> Self: ...
+    def __exit__(self, *exc: object) -> None: ...
+    def commit(self) -> None: ...
+    def rollback(self) -> None: ...
+
+
+class UnitOfWorkFactory(Protocol):
+    def __call__(self) -> UnitOfWork: ...
