@@ -12,8 +12,9 @@ In CEL conditions money facts are whole yuan.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import Decimal
 from functools import cached_property
@@ -151,6 +152,8 @@ class CompiledPlan:
         self.rider_rules = {
             r.code: cel.compile(r.require) for r in plan.riders if r.require is not None
         }
+        self.rule_fields = _referenced_fields(self.variable, [r.require for r in plan.eligibility])
+        self._rule_memo: dict[tuple[Any, ...], list[Reason]] = {}
 
     @cached_property
     def coverages(self) -> dict[str, Coverage]:
@@ -220,6 +223,22 @@ class CompiledPlan:
     def evaluate_rules(
         self, unit: RiskUnit, cover: Mapping[str, Money], stage: Stage
     ) -> list[Reason]:
+        """Reasons from every rule of ``stage`` that does not hold.  CEL is pure, so results
+        are memoised on the values of the facts the rules read (bulk paths rely on this)."""
+        if self.rule_fields is None:
+            return self._evaluate_rules(unit, cover, stage)
+        key = (stage, *(_hashable(_fact(unit, cover, name)) for name in self.rule_fields))
+        found = self._rule_memo.get(key)
+        if found is None:
+            found = self._evaluate_rules(unit, cover, stage)
+            if len(self._rule_memo) > 100_000:
+                self._rule_memo.clear()
+            self._rule_memo[key] = found
+        return [replace(reason, unit_key=unit.key) for reason in found]
+
+    def _evaluate_rules(
+        self, unit: RiskUnit, cover: Mapping[str, Money], stage: Stage
+    ) -> list[Reason]:
         context = self.activation(unit, cover)
         reasons = []
         for rule, program in self.rules:
@@ -245,6 +264,38 @@ class CompiledPlan:
             if _row_matches(row, facts):
                 return row
         return None
+
+
+def _referenced_fields(variable: str, expressions: list[str]) -> tuple[str, ...] | None:
+    """The fields of ``variable`` the expressions read, or None when one uses the variable
+    other than as ``variable.field`` (then results are not memoised)."""
+    fields: set[str] = set()
+    for expression in expressions:
+        if re.search(rf"\b{variable}\b(?!\s*\.\s*[A-Za-z_])", expression):
+            return None
+        fields.update(re.findall(rf"\b{variable}\s*\.\s*([A-Za-z_]\w*)", expression))
+    return tuple(sorted(fields))
+
+
+def _fact(unit: RiskUnit, cover: Mapping[str, Money], name: str) -> Any:
+    if name in unit.facts:
+        return unit.facts[name]
+    if name.startswith("si_") and name[3:] in cover:
+        return cover[name[3:]]
+    if name == "sum_insured":
+        return unit.declared_sum_insured
+    return _MISSING
+
+
+def _hashable(value: Any) -> Any:
+    if isinstance(value, list | set | frozenset):
+        return tuple(value)
+    if isinstance(value, dict):
+        return tuple(sorted(value.items()))
+    return value
+
+
+_MISSING = object()
 
 
 def _holds(program: Any, context: Mapping[str, Any], rule: Rule) -> bool:

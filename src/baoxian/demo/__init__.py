@@ -1,1 +1,1 @@
-"""Demo data (演示数据): deterministic synthetic customers and risks for demos, tests, benchmarks."""
+"""Demo data (演示数据): deterministic synthetic customers and risks for demos and benchmarks."""

@@ -13,6 +13,7 @@ datetime.date(1949, 12, 31)
 from __future__ import annotations
 
 from datetime import date
+from operator import mul
 from typing import Literal
 
 from stdnum.cn import ric, uscc
@@ -28,8 +29,9 @@ _RIC_CHECK = "10X98765432"
 
 def resident_id_check_digit(first17: str) -> str:
     """Check digit of a 身份证号 from its first 17 digits (ISO 7064 MOD 11-2)."""
-    total = sum(int(c) * w for c, w in zip(first17, _RIC_WEIGHTS, strict=True))
-    return _RIC_CHECK[total % 11]
+    if len(first17) != 17:
+        raise ValueError("need the first 17 digits")
+    return _RIC_CHECK[sum(map(mul, map(int, first17), _RIC_WEIGHTS)) % 11]
 
 
 def normalise_resident_id(value: str) -> str:

@@ -1,0 +1,48 @@
+"""The composition root: the one place that connects settings, store, catalogue and services.
+
+Nothing connects at import time; :func:`build` does it when a process starts.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+
+from sqlalchemy import Engine
+
+from baoxian.catalog.repository import CatalogRepository
+from baoxian.catalog.services import Catalog
+from baoxian.policies.repository import SqlUnitOfWorkFactory
+from baoxian.policies.services import PolicyService
+from baoxian.settings import Settings
+from baoxian.shared.clock import Clock, system_clock
+from baoxian.store.crypto import FieldCipher, load_data_key
+from baoxian.store.db import make_engine
+from baoxian.store.migrate import upgrade
+
+
+@dataclass
+class App:
+    settings: Settings
+    engine: Engine
+    cipher: FieldCipher
+    catalog: Catalog
+    policies: PolicyService
+    uow: SqlUnitOfWorkFactory
+
+
+def new_id() -> str:
+    return uuid.uuid4().hex
+
+
+def build(settings: Settings | None = None, clock: Clock = system_clock, migrate: bool = True) -> App:
+    """Wire a process: migrate the store to head, load and validate the catalogue."""
+    settings = settings or Settings.from_env()
+    engine = make_engine(settings.database_url)
+    if migrate:
+        upgrade(engine)
+    cipher = FieldCipher(load_data_key(settings.database_url))
+    catalog = Catalog(CatalogRepository(settings.catalog_dir))
+    uow = SqlUnitOfWorkFactory(engine, cipher)
+    policies = PolicyService(uow=uow, catalog=catalog, clock=clock, new_id=new_id)
+    return App(settings, engine, cipher, catalog, policies, uow)

@@ -1,0 +1,638 @@
+"""The `baoxian` command line (Typer + Rich).  Thin: parse, call a service, print.
+
+Every domain error is printed in Chinese and English with its stable code and exit status 1;
+bad arguments exit 2 with Typer's usage message; nothing prints a traceback.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+from rich.console import Console
+from rich.table import Table
+from sqlalchemy.exc import OperationalError
+
+from baoxian.bootstrap import App, build
+from baoxian.catalog.repository import Problem
+from baoxian.catalog.schema import Product, json_schema
+from baoxian.catalog.services import validate_catalog
+from baoxian.policies.model import Beneficiary, Person, Policy, Quote
+from baoxian.policies.services import InsuredInput, QuoteInput
+from baoxian.settings import Settings
+from baoxian.shared.errors import DomainError
+from baoxian.shared.identity import mask_id, mask_phone
+from baoxian.shared.money import Money
+
+console = Console()
+err_console = Console(stderr=True)
+
+app = typer.Typer(
+    name="baoxian",
+    help="保险服务平台 Baoxian — 产品、承保、保全。Insurance service platform.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+catalog_app = typer.Typer(
+    help="产品目录 Product catalogue: list, show, validate.", no_args_is_help=True
+)
+policy_app = typer.Typer(help="保单 Policies: show, renew, cancel, lapse.", no_args_is_help=True)
+endorse_app = typer.Typer(help="保全 Endorsements (policy changes).", no_args_is_help=True)
+app.add_typer(catalog_app, name="catalog")
+app.add_typer(policy_app, name="policy")
+app.add_typer(endorse_app, name="endorse")
+
+T = TypeVar("T")
+DateOption = Annotated[str, typer.Option(help="生效日期 Effective date, YYYY-MM-DD")]
+CatalogDir = Annotated[
+    Path | None, typer.Option("--catalog", help="产品目录 Catalogue folder (default ./catalog)")
+]
+
+
+def _app(catalog: Path | None = None) -> App:
+    return build(Settings.from_env(catalog_dir=catalog))
+
+
+def parse_date(value: str, what: str = "date") -> date:
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise typer.BadParameter(
+            f"日期格式应为 YYYY-MM-DD / {what} must be YYYY-MM-DD: {value!r}"
+        ) from None
+
+
+def parse_money(value: str) -> Money:
+    try:
+        amount = Decimal(value.replace(",", ""))
+    except InvalidOperation:
+        raise typer.BadParameter(f"金额无效 / invalid amount: {value!r}") from None
+    if not amount.is_finite() or amount < 0 or amount != amount.quantize(Decimal("0.01")):
+        raise typer.BadParameter(
+            f"金额须为非负且最多两位小数 / amount must be ≥ 0 with ≤ 2 decimals: {value!r}"
+        )
+    return Money(amount)
+
+
+# --------------------------------------------------------------------------- set-up
+
+
+@app.command()
+def init(catalog: CatalogDir = None) -> None:
+    """创建或升级数据库并校验产品目录 Create or upgrade the database and check the catalogue."""
+    application = _app(catalog)
+    products = application.catalog.products()
+    console.print(
+        f"[green]✓[/] 数据库就绪 Database ready: {application.settings.database_url}\n"
+        f"[green]✓[/] 产品 {len(products)} 个已加载 Products loaded: "
+        + ", ".join(p.code for p in products)
+    )
+
+
+@app.command()
+def demo(
+    policies: Annotated[
+        int, typer.Option(min=1, max=2_000_000, help="保单数 Number of policies")
+    ] = 50_000,
+    seed: Annotated[int, typer.Option(help="随机种子 Seed (same seed, same book)")] = 20261123,
+    as_of: Annotated[str, typer.Option(help="业务日期 Business date")] = "2026-03-01",
+    catalog: CatalogDir = None,
+) -> None:
+    """生成演示保单簿并汇总 Generate a realistic demo book and print a summary."""
+    from rich.progress import BarColumn, Progress, TaskProgressColumn, TimeElapsedColumn
+
+    from baoxian.demo.book import load_demo_book, summarise
+
+    application = _app(catalog)
+    day = parse_date(as_of, "--as-of")
+    with Progress(
+        "[progress.description]{task.description}",
+        BarColumn(),
+        TaskProgressColumn(),
+        TimeElapsedColumn(),
+        console=console,
+    ) as progress:
+        task = progress.add_task("生成保单 Generating policies", total=policies)
+        report = load_demo_book(
+            application,
+            seed=seed,
+            policies=policies,
+            as_of=day,
+            progress=lambda n: progress.update(task, advance=n),
+        )
+    console.print(
+        f"[green]✓[/] 新增保单 {report.issued:,} 张，拒保/转人工 {report.not_issued:,} 件 "
+        f"Issued {report.issued:,} policies, {report.not_issued:,} quotes declined or referred "
+        f"in {report.seconds:.1f}s"
+    )
+    _print_summary(summarise(application))
+
+
+def _print_summary(rows: list[dict[str, Any]]) -> None:
+    table = Table(title="保单簿汇总 Book summary")
+    for header, justify in (
+        ("产品 Product", "left"),
+        ("名称 Name", "left"),
+        ("状态 Status", "left"),
+        ("保单 Policies", "right"),
+        ("被保险对象 Insured", "right"),
+        ("年保费 Annual premium (CNY)", "right"),
+    ):
+        table.add_column(header, justify=justify)  # type: ignore[arg-type]
+    for row in rows:
+        table.add_row(
+            row["product_code"],
+            row["name"],
+            row["status"],
+            f"{row['policies']:,}",
+            f"{row['insured']:,}",
+            f"{Money.from_fen(row['premium_fen']).amount:,.2f}",
+        )
+    console.print(table)
+
+
+# --------------------------------------------------------------------------- catalogue
+
+
+@catalog_app.command("list")
+def catalog_list(catalog: CatalogDir = None) -> None:
+    """列出产品 List products with their plan versions."""
+    application = _app(catalog)
+    table = Table(title="产品目录 Catalogue")
+    for header in ("代码 Code", "名称 Name", "险种 Line", "计划版本 Versions"):
+        table.add_column(header)
+    for product in application.catalog.products():
+        versions = ", ".join(
+            f"{v.version} ({v.effective_from}–{v.effective_to or '…'})" for v in product.versions
+        )
+        table.add_row(product.code, f"{product.name.zh}\n{product.name.en}", product.line, versions)
+    console.print(table)
+
+
+@catalog_app.command("show")
+def catalog_show(code: str, catalog: CatalogDir = None) -> None:
+    """显示产品条款要点 Show a product's coverages, limits and rules."""
+    product = _app(catalog).catalog.product(code)
+    _print_product(product)
+
+
+def _print_product(product: Product) -> None:
+    console.print(f"[bold]{product.name.zh}[/]  {product.name.en}  ({product.code})")
+    console.print(f"{product.description.zh}\n{product.description.en}")
+    for plan in product.versions:
+        table = Table(
+            title=f"计划版本 Plan {plan.version}: {plan.effective_from} – {plan.effective_to or '…'}"
+        )
+        for header in (
+            "责任 Coverage",
+            "保额 Sum insured",
+            "免赔额 Deductible",
+            "赔付比例 Ratio",
+            "等待期 Waiting",
+        ):
+            table.add_column(header)
+        for c in plan.coverages:
+            si = c.sum_insured
+            amount = (
+                f"{si.fixed:,}"
+                if si.fixed is not None
+                else " / ".join(f"{x:,}" for x in si.choices)
+                if si.choices
+                else "申报 declared"
+            )
+            d = c.deductible
+            deductible = (
+                ", ".join(
+                    part
+                    for part in (
+                        f"每次 {d.per_claim:,}" if d.per_claim is not None else "",
+                        f"年度 {d.annual:,}" if d.annual is not None else "",
+                        f"共用 shared:{d.shared}" if d.shared else "",
+                    )
+                    if part
+                )
+                or "—"
+            )
+            ratio = f"{c.payout_ratio.standard:.0%}"
+            if c.payout_ratio.pre_existing is not None:
+                ratio += f"（既往症 {c.payout_ratio.pre_existing:.0%}）"
+            waiting = f"{c.waiting_period.days} 天" if c.waiting_period else "—"
+            rider = f" [附加 rider: {c.rider}]" if c.rider else ""
+            table.add_row(f"{c.name.zh}{rider}\n{c.name.en}", amount, deductible, ratio, waiting)
+        console.print(table)
+        for limit in plan.shared_limits:
+            console.print(
+                f"  共用限额 {limit.name.zh}: {limit.amount:,} ← {', '.join(limit.coverages)}"
+            )
+        for rule in plan.eligibility:
+            console.print(
+                f"  规则 {rule.code} ({rule.outcome}): {rule.require}  — {rule.message.zh}"
+            )
+        renewal = plan.renewal
+        console.print(
+            f"  续保 Renewal: {'保证续保 ' + str(renewal.guaranteed_years) + ' 年' if renewal.guaranteed else '非保证续保 not guaranteed'}"
+        )
+
+
+@catalog_app.command("validate")
+def catalog_validate(
+    folder: Annotated[Path, typer.Argument(help="产品目录 Catalogue folder")] = Path("catalog"),
+) -> None:
+    """校验产品文件 Validate every product file; problems name the file, path and cause."""
+    result = _run(lambda: validate_catalog(folder))
+    if result.problems:
+        _print_problems(result.problems)
+        raise typer.Exit(1)
+    console.print(
+        f"[green]✓[/] {len(result.products)} 个产品全部有效 products valid: {', '.join(sorted(result.products))}"
+    )
+
+
+def _print_problems(problems: list[Problem]) -> None:
+    table = Table(
+        title=f"产品目录有 {len(problems)} 处错误 {len(problems)} problems", show_lines=True
+    )
+    for header in ("文件 File", "位置 Path", "问题 Problem"):
+        table.add_column(header, overflow="fold")
+    for problem in problems:
+        table.add_row(problem.file, problem.path or "(file)", problem.message)
+    err_console.print(table)
+
+
+@catalog_app.command("schema")
+def catalog_schema(
+    out: Annotated[Path, typer.Option(help="输出文件 Output file")] = Path(
+        "docs/product.schema.json"
+    ),
+) -> None:
+    """导出产品 JSON Schema Write the product JSON Schema."""
+    out.write_text(json.dumps(json_schema(), ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    console.print(f"[green]✓[/] {out}")
+
+
+# --------------------------------------------------------------------------- quote and issue
+
+
+@app.command()
+def quote(
+    product: Annotated[str, typer.Argument(help="产品代码 Product code, e.g. LTM-15")],
+    name: Annotated[str, typer.Option(help="被保险人姓名 Insured's name")],
+    id_number: Annotated[str, typer.Option(help="身份证号 Resident ID number")],
+    mobile: Annotated[str, typer.Option(help="手机号 Mobile")],
+    start: Annotated[str, typer.Option(help="起保日期 Start date")] = "2026-03-01",
+    address: Annotated[str, typer.Option(help="地址 Address")] = "",
+    medical_insurance_city: Annotated[
+        str, typer.Option(help="医保参保地代码 e.g. 110000")
+    ] = "110000",
+    no_basic_medical: Annotated[
+        bool, typer.Option(help="无基本医保 No basic medical insurance")
+    ] = False,
+    condition: Annotated[list[str] | None, typer.Option(help="健康告知 Declared condition")] = None,
+    instalment: Annotated[str, typer.Option(help="交费方式 annual / monthly …")] = "annual",
+    catalog: CatalogDir = None,
+) -> None:
+    """为个人报价并核保 Quote and underwrite cover for one person (the holder is the insured)."""
+    application = _app(catalog)
+    day = parse_date(start, "--start")
+    person = _run(
+        lambda: application.policies.register_person(
+            name,
+            id_number,
+            mobile,
+            address=address,
+            has_basic_medical=not no_basic_medical,
+            medical_insurance_city=medical_insurance_city,
+        )
+    )
+    command = QuoteInput(
+        product,
+        person.party_id,
+        day,
+        (InsuredInput("person", person.party_id, declared_conditions=tuple(condition or ())),),
+        instalment=instalment,
+    )
+    created = _run(lambda: application.policies.create_quote(command))
+    _print_quote(created, person)
+
+
+def _print_quote(created: Quote, person: Person) -> None:
+    q = created.quotation
+    colour = {"accept": "green", "refer": "yellow", "decline": "red"}[q.decision.outcome]
+    console.print(
+        f"投保单 Quote [bold]{created.quote_id}[/]  {q.product_code} {q.plan_version}  "
+        f"{person.name} {mask_id(person.id_number)}"
+    )
+    table = Table()
+    table.add_column("保费项目 Premium")
+    table.add_column("金额 Amount (CNY)", justify="right")
+    for line in q.lines:
+        table.add_row(line.component, f"{line.amount.amount:,.2f}")
+    if not q.minimum_premium_top_up.is_zero():
+        table.add_row(
+            "最低保费补足 Minimum premium top-up", f"{q.minimum_premium_top_up.amount:,.2f}"
+        )
+    table.add_row("[bold]年保费 Annual premium[/]", f"[bold]{q.annual_premium.amount:,.2f}[/]")
+    table.add_row(
+        f"分期 Instalments ({q.instalment} × {len(q.instalments)})",
+        " + ".join(f"{i.amount:,.2f}" for i in q.instalments[:2])
+        + (" …" if len(q.instalments) > 2 else ""),
+    )
+    console.print(table)
+    console.print(f"核保结论 Decision: [{colour}]{q.decision.outcome}[/]")
+    for reason in q.decision.reasons:
+        console.print(f"  • [{reason.outcome}] {reason.code}: {reason.zh} / {reason.en}")
+
+
+@app.command()
+def issue(quote_id: str, catalog: CatalogDir = None) -> None:
+    """承保出单 Issue a policy from an accepted quote (re-running returns the same policy)."""
+    application = _app(catalog)
+    policy = _run(lambda: application.policies.issue_policy(quote_id))
+    _print_policy(policy)
+
+
+# --------------------------------------------------------------------------- policy
+
+
+@policy_app.command("show")
+def policy_show(policy_number: str, catalog: CatalogDir = None) -> None:
+    """保单详情与历史 Show a policy's schedule and its history."""
+    application = _app(catalog)
+    policy = _run(lambda: application.policies.policy(policy_number))
+    _print_policy(policy)
+    history = Table(title="历史 History")
+    for header in ("时间 At (Asia/Shanghai)", "事件 Event", "内容 Details"):
+        history.add_column(header, overflow="fold")
+    from baoxian.shared.clock import SHANGHAI
+
+    for event in application.policies.history(policy_number):
+        history.add_row(
+            event.occurred_at.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M"),
+            event.event_type,
+            json.dumps(event.payload, ensure_ascii=False),
+        )
+    console.print(history)
+
+
+def _print_policy(policy: Policy) -> None:
+    from baoxian.policies.model import STATUS_ZH
+
+    end = policy.term_end.toordinal() - 1
+    console.print(
+        f"保单 Policy [bold]{policy.policy_number}[/]  {policy.product_code} {policy.plan_version}  "
+        f"状态 {STATUS_ZH[policy.status]} ({policy.status.value})\n"
+        f"保险期间 Term {policy.term_no}: {policy.term_start} 0时 至 {date.fromordinal(end)} 24时  "
+        f"年保费 {policy.annual_premium}  本期已收 charged {policy.premium_charged}  "
+        f"联系电话 {mask_phone(policy.contact_mobile)}"
+    )
+    table = Table(title="保障明细 Schedule of cover")
+    for header in ("被保险对象 Insured", "责任 Coverage", "保额 Sum insured (CNY)"):
+        table.add_column(header)
+    for line in policy.cover[:50]:
+        table.add_row(line.unit_key, line.coverage, f"{line.sum_insured.amount:,.2f}")
+    if len(policy.cover) > 50:
+        table.add_row("…", f"共 {len(policy.cover):,} 行 lines", "")
+    console.print(table)
+
+
+@policy_app.command("renew")
+def policy_renew(policy_number: str, catalog: CatalogDir = None) -> None:
+    """续保 Renew for the next term (guaranteed renewal honoured)."""
+    application = _app(catalog)
+    _print_policy(_run(lambda: application.policies.renew(policy_number)))
+
+
+@policy_app.command("cancel")
+def policy_cancel(
+    policy_number: str,
+    effective: DateOption,
+    reason: Annotated[str, typer.Option(help="退保原因 Reason")] = "客户申请 customer request",
+    catalog: CatalogDir = None,
+) -> None:
+    """退保 Cancel with a pro-rata refund."""
+    application = _app(catalog)
+    day = parse_date(effective, "--effective")
+    policy, refund = _run(lambda: application.policies.cancel(policy_number, day, reason))
+    console.print(
+        f"已退保 Cancelled {policy.policy_number}: 退费 refund {refund.refund}，"
+        f"保留 retained {refund.retained}，已收 charged {refund.charged}"
+    )
+
+
+@policy_app.command("lapse")
+def policy_lapse(policy_number: str, effective: DateOption, catalog: CatalogDir = None) -> None:
+    """失效 Lapse for unpaid premium after the grace period."""
+    application = _app(catalog)
+    day = parse_date(effective, "--effective")
+    _print_policy(_run(lambda: application.policies.lapse(policy_number, day)))
+
+
+# --------------------------------------------------------------------------- endorsements
+
+
+@endorse_app.command("contact")
+def endorse_contact(
+    policy_number: str,
+    effective: DateOption,
+    mobile: Annotated[str | None, typer.Option(help="新手机号 New mobile")] = None,
+    address: Annotated[str | None, typer.Option(help="新地址 New address")] = None,
+    request_id: Annotated[str | None, typer.Option(help="幂等键 Idempotency key")] = None,
+    catalog: CatalogDir = None,
+) -> None:
+    """联系方式变更 Change contact mobile or address."""
+    if mobile is None and address is None:
+        raise typer.BadParameter("请至少给出 --mobile 或 --address / give --mobile or --address")
+    application = _app(catalog)
+    day = parse_date(effective, "--effective")
+    _print_policy(
+        _run(
+            lambda: application.policies.change_contact(
+                policy_number, day, mobile=mobile, address=address, request_id=request_id
+            )
+        )
+    )
+
+
+@endorse_app.command("beneficiary")
+def endorse_beneficiary(
+    policy_number: str,
+    effective: DateOption,
+    beneficiary: Annotated[
+        list[str], typer.Option(help="姓名,身份证号,关系,份额% e.g. 李梅,110…,配偶,100")
+    ],
+    catalog: CatalogDir = None,
+) -> None:
+    """受益人变更 Replace the beneficiaries (shares add up to 100)."""
+    application = _app(catalog)
+    day = parse_date(effective, "--effective")
+    parsed = [_beneficiary(text) for text in beneficiary]
+    _print_policy(
+        _run(lambda: application.policies.change_beneficiaries(policy_number, day, parsed))
+    )
+
+
+def _beneficiary(text: str) -> Beneficiary:
+    parts = [p.strip() for p in text.replace("，", ",").split(",")]
+    if len(parts) != 4 or not parts[3].isdigit():
+        raise typer.BadParameter(
+            f"格式应为 姓名,身份证号,关系,份额 / expected name,id,relationship,share: {text!r}"
+        )
+    return Beneficiary(parts[0], parts[1], parts[2], int(parts[3]))
+
+
+@endorse_app.command("sum-insured")
+def endorse_sum_insured(
+    policy_number: str,
+    effective: DateOption,
+    coverage: Annotated[str, typer.Option(help="责任代码 Coverage code")],
+    amount: Annotated[str, typer.Option(help="新保额 New sum insured (CNY)")],
+    unit: Annotated[
+        str | None, typer.Option(help="场所/车辆 Site or vehicle key, for declared sums")
+    ] = None,
+    catalog: CatalogDir = None,
+) -> None:
+    """保额变更 Change a sum insured; premium adjusted pro rata."""
+    application = _app(catalog)
+    day, money = parse_date(effective, "--effective"), parse_money(amount)
+    _print_policy(
+        _run(
+            lambda: application.policies.change_sum_insured(
+                policy_number, day, coverage, money, unit_key=unit
+            )
+        )
+    )
+
+
+@endorse_app.command("details")
+def endorse_details(
+    policy_number: str,
+    effective: DateOption,
+    unit: Annotated[str, typer.Option(help="场所/车辆 Site or vehicle key")],
+    detail: Annotated[list[str] | None, typer.Option(help="key=value, e.g. address=…")] = None,
+    fact: Annotated[
+        list[str] | None, typer.Option(help="rating fact key=value (JSON value)")
+    ] = None,
+    catalog: CatalogDir = None,
+) -> None:
+    """标的信息变更 Change an insured site's or vehicle's details (re-rated pro rata)."""
+    application = _app(catalog)
+    day = parse_date(effective, "--effective")
+    details = dict(_pair(p, json_value=False) for p in detail or [])
+    facts = dict(_pair(p, json_value=True) for p in fact or [])
+    _print_policy(
+        _run(
+            lambda: application.policies.change_unit_details(
+                policy_number, day, unit, details=details, facts=facts
+            )
+        )
+    )
+
+
+def _pair(text: str, json_value: bool) -> tuple[str, Any]:
+    key, sep, value = text.partition("=")
+    if not sep or not key:
+        raise typer.BadParameter(f"格式应为 key=value / expected key=value: {text!r}")
+    if not json_value:
+        return key, value
+    try:
+        return key, json.loads(value)
+    except json.JSONDecodeError:
+        return key, value
+
+
+@endorse_app.command("rider")
+def endorse_rider(
+    policy_number: str,
+    effective: DateOption,
+    rider: Annotated[str, typer.Option(help="附加险代码 Rider code")],
+    catalog: CatalogDir = None,
+) -> None:
+    """扩展责任 Add a rider mid-term (extension of cover), charged pro rata."""
+    application = _app(catalog)
+    day = parse_date(effective, "--effective")
+    _print_policy(_run(lambda: application.policies.add_rider(policy_number, day, rider)))
+
+
+@endorse_app.command("add-member")
+def endorse_add_member(
+    policy_number: str,
+    effective: DateOption,
+    name: Annotated[str, typer.Option(help="姓名 Name")],
+    id_number: Annotated[str, typer.Option(help="身份证号 Resident ID")],
+    mobile: Annotated[str, typer.Option(help="手机号 Mobile")],
+    medical_insurance_city: Annotated[str, typer.Option(help="医保参保地代码")] = "110000",
+    catalog: CatalogDir = None,
+) -> None:
+    """增加被保险人 Add a member to a group policy."""
+    application = _app(catalog)
+    day = parse_date(effective, "--effective")
+    person = _run(
+        lambda: application.policies.register_person(
+            name, id_number, mobile, medical_insurance_city=medical_insurance_city
+        )
+    )
+    member = InsuredInput("person", person.party_id)
+    _print_policy(_run(lambda: application.policies.add_members(policy_number, day, [member])))
+
+
+@endorse_app.command("remove-member")
+def endorse_remove_member(
+    policy_number: str,
+    effective: DateOption,
+    member: Annotated[str, typer.Option(help="被保险人编号 Member key (party ID)")],
+    catalog: CatalogDir = None,
+) -> None:
+    """减少被保险人 Remove a member from a group policy (refund pro rata)."""
+    application = _app(catalog)
+    day = parse_date(effective, "--effective")
+    _print_policy(_run(lambda: application.policies.remove_members(policy_number, day, [member])))
+
+
+# --------------------------------------------------------------------------- errors
+
+
+def _run(call: Callable[[], T]) -> T:
+    """Call a service; map domain errors to a bilingual message and exit status 1."""
+    try:
+        return call()
+    except DomainError as error:
+        _print_error(error)
+        raise typer.Exit(1) from None
+
+
+def _print_error(error: DomainError) -> None:
+    err_console.print(f"[red]✗ {error.zh}[/]\n  {error.en}\n  [dim]code: {error.code}[/]")
+    for key, value in error.details.items():
+        err_console.print(f"  [dim]{key}: {value}[/]")
+
+
+@contextmanager
+def _guard() -> Iterator[None]:
+    try:
+        yield
+    except DomainError as error:
+        _print_error(error)
+        sys.exit(1)
+    except OperationalError as error:
+        err_console.print(
+            "[red]✗ 无法连接或写入数据库，请检查 BAOXIAN_DATABASE_URL[/]\n"
+            f"  cannot reach or write the database; check BAOXIAN_DATABASE_URL ({error.orig})"
+        )
+        sys.exit(1)
+
+
+def main() -> None:
+    """Console entry point."""
+    with _guard():
+        app()
+
+
+__all__ = ["app", "main"]
