@@ -64,11 +64,18 @@ class Sequences(Protocol):
 
 
 class UnitOfWork(Protocol):
-    parties: PartyRepository
-    quotes: QuoteRepository
-    policies: PolicyRepository
-    events: EventLog
-    sequences: Sequences
+    # Read-only members, so an implementation may hold richer repositories (e.g. with bulk
+    # methods) and a fake may hold plain attributes.
+    @property
+    def parties(self) -> PartyRepository: ...
+    @property
+    def quotes(self) -> QuoteRepository: ...
+    @property
+    def policies(self) -> PolicyRepository: ...
+    @property
+    def events(self) -> EventLog: ...
+    @property
+    def sequences(self) -> Sequences: ...
 
     def __enter__(self) -> Self: ...
     def __exit__(self, *exc: object) -> None: ...

@@ -1,0 +1,101 @@
+"""The policies context's tables (Core, mapped to the domain by hand in ``repository.py``).
+
+Money is whole fen in BIGINT columns; personal data (身份证号, mobile numbers, beneficiaries'
+ID numbers) is encrypted (``*_enc``) with a blind index (``id_hash``) for lookups.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Column,
+    Date,
+    ForeignKey,
+    Integer,
+    String,
+    Table,
+    Text,
+)
+
+from baoxian.store.tables import JsonData, UtcDateTime, metadata
+
+parties = Table(
+    "parties",
+    metadata,
+    Column("party_id", String(36), primary_key=True),
+    Column("kind", String(16), nullable=False),
+    Column("name", String(100), nullable=False),
+    Column("id_number_enc", Text, nullable=False),
+    Column("id_hash", String(64), nullable=False, unique=True),
+    Column("mobile_enc", Text, nullable=False),
+    Column("address", Text, nullable=False),
+    Column("region_code", String(12), nullable=False),
+    Column("has_basic_medical", Boolean, nullable=True),
+    Column("medical_insurance_city", String(12), nullable=True),
+    Column("created_at", UtcDateTime, nullable=False),
+    CheckConstraint("kind IN ('person', 'organisation')", name="kind"),
+)
+
+quotes = Table(
+    "quotes",
+    metadata,
+    Column("quote_id", String(36), primary_key=True),
+    Column("holder_id", String(36), ForeignKey("parties.party_id"), nullable=False, index=True),
+    Column("status", String(16), nullable=False),
+    Column("product_code", String(32), nullable=False),
+    Column("plan_version", String(32), nullable=False),
+    Column("data", JsonData, nullable=False),
+    Column("policy_number", String(32), nullable=True),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+)
+
+policies = Table(
+    "policies",
+    metadata,
+    Column("policy_number", String(32), primary_key=True),
+    Column("product_code", String(32), nullable=False),
+    Column("plan_version", String(32), nullable=False),
+    Column("holder_id", String(36), ForeignKey("parties.party_id"), nullable=False, index=True),
+    Column("status", String(16), nullable=False),
+    Column("original_inception", Date, nullable=False),
+    Column("term_no", Integer, nullable=False),
+    Column("term_start", Date, nullable=False),
+    Column("term_end", Date, nullable=False),
+    Column("ended_on", Date, nullable=True),
+    Column("instalment", String(16), nullable=False),
+    Column("riders", JsonData, nullable=False),
+    Column("optional_coverages", JsonData, nullable=False),
+    Column("selections", JsonData, nullable=False),
+    Column("annual_premium_fen", BigInteger, nullable=False),
+    Column("premium_charged_fen", BigInteger, nullable=False),
+    Column("contact_mobile_enc", Text, nullable=False),
+    Column("contact_address", Text, nullable=False),
+    Column("beneficiaries", JsonData, nullable=False),
+    Column("is_group", Boolean, nullable=False),
+    Column("member_count", Integer, nullable=False),
+    Column("endorsement_count", Integer, nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+)
+
+policy_units = Table(
+    "policy_units",
+    metadata,
+    Column("policy_number", String(32), ForeignKey("policies.policy_number"), primary_key=True),
+    Column("unit_key", String(64), primary_key=True),
+    Column("position", Integer, nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("party_id", String(36), ForeignKey("parties.party_id"), nullable=True, index=True),
+    Column("facts", JsonData, nullable=False),
+    Column("details", JsonData, nullable=False),
+    Column("declared_sum_insured_fen", BigInteger, nullable=True),
+    Column("cover", JsonData, nullable=False),
+    Column("premium_fen", BigInteger, nullable=True),
+    Column("added_on", Date, nullable=True),
+    Column("enrolment_batch", String(64), nullable=True),
+    CheckConstraint("kind IN ('person', 'site', 'vehicle')", name="kind"),
+)
