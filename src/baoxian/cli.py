@@ -18,7 +18,7 @@ from typing import Annotated, Any, TypeVar
 import typer
 from rich.console import Console
 from rich.table import Table
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
 from baoxian.bootstrap import App, build
 from baoxian.catalog.repository import Problem
@@ -128,30 +128,37 @@ def demo(
             as_of=day,
             progress=lambda n: progress.update(task, advance=n),
         )
-    console.print(
-        f"[green]✓[/] 新增保单 {report.issued:,} 张，拒保/转人工 {report.not_issued:,} 件 "
-        f"Issued {report.issued:,} policies, {report.not_issued:,} quotes declined or referred "
-        f"in {report.seconds:.1f}s"
-    )
+    if report.skipped:
+        console.print(
+            "[yellow]演示保单簿已存在，未重复生成（删除 var/baoxian.db 可重新生成）[/]\n"
+            "The demo book is already there; nothing was added (delete var/baoxian.db to redo)."
+        )
+    else:
+        console.print(
+            f"[green]✓[/] 新增保单 {report.issued:,} 张，拒保/转人工 {report.not_issued:,} 件 "
+            f"Issued {report.issued:,} policies, {report.not_issued:,} quotes declined or referred "
+            f"in {report.seconds:.1f}s"
+        )
     _print_summary(summarise(application))
 
 
 def _print_summary(rows: list[dict[str, Any]]) -> None:
-    table = Table(title="保单簿汇总 Book summary")
-    for header, justify in (
-        ("产品 Product", "left"),
-        ("名称 Name", "left"),
-        ("状态 Status", "left"),
-        ("保单 Policies", "right"),
-        ("被保险对象 Insured", "right"),
-        ("年保费 Annual premium (CNY)", "right"),
-    ):
-        table.add_column(header, justify=justify)  # type: ignore[arg-type]
+    from baoxian.policies.model import STATUS_ZH, PolicyStatus
+
+    table = Table(title="保单簿汇总 Book summary", show_footer=True)
+    totals = [sum(row[key] for row in rows) for key in ("policies", "insured", "premium_fen")]
+    table.add_column("产品 Product", "合计 Total")
+    table.add_column("状态 Status")
+    table.add_column("保单 Policies", f"{totals[0]:,}", justify="right")
+    table.add_column("标的 Insured", f"{totals[1]:,}", justify="right")
+    table.add_column(
+        "年保费 Premium ¥", f"{Money.from_fen(totals[2]).amount:,.2f}", justify="right"
+    )
     for row in rows:
+        status = PolicyStatus(row["status"])
         table.add_row(
-            row["product_code"],
-            row["name"],
-            row["status"],
+            f"{row['product_code']} {row['name'][:6]}",
+            f"{STATUS_ZH[status]} {status.value}",
             f"{row['policies']:,}",
             f"{row['insured']:,}",
             f"{Money.from_fen(row['premium_fen']).amount:,.2f}",
@@ -625,6 +632,12 @@ def _guard() -> Iterator[None]:
         err_console.print(
             "[red]✗ 无法连接或写入数据库，请检查 BAOXIAN_DATABASE_URL[/]\n"
             f"  cannot reach or write the database; check BAOXIAN_DATABASE_URL ({error.orig})"
+        )
+        sys.exit(1)
+    except SQLAlchemyError as error:
+        err_console.print(
+            "[red]✗ 数据库拒绝了这次写入，未做任何更改[/]\n"
+            f"  the database refused the write; nothing was changed ({type(error).__name__})"
         )
         sys.exit(1)
 

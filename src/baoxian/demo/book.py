@@ -84,6 +84,20 @@ class BookBuilder:
         self.new_id = new_id
         self.rng = random.Random(seed)
         self.numbers: dict[str, int] = {}
+        self.used_ids: set[str] = set()
+
+    def _people(self, seed: int, size: int, **kwargs: Any) -> Iterator[FakePerson]:
+        """``size`` people whose 身份证号 is new to this book (calls are unique only within)."""
+        produced = 0
+        attempt = 0
+        while produced < size:
+            for fake in generate_people(seed + attempt * 7919, size - produced, as_of=self.as_of, **kwargs):
+                if fake.id_number in self.used_ids:
+                    continue
+                self.used_ids.add(fake.id_number)
+                produced += 1
+                yield fake
+            attempt += 1
 
     def batches(self, code: str, count: int) -> Iterator[Batch]:
         builder = {
@@ -104,14 +118,14 @@ class BookBuilder:
 
     def _huiminbao(self, batch: Batch, size: int, seed: int) -> None:
         beijing = city_by_code("110000")
-        for fake in generate_people(seed, size, as_of=self.as_of, city=beijing):
+        for fake in self._people(seed, size, city=beijing):
             person = self._person(fake, basic_share=0.97)
             start = date(2026, 1, 1)
             facts = person_facts(person, start)
             self._issue(batch, "BJ-HMB", start, person, [(person.party_id, facts, None, {})])
 
     def _long_term_medical(self, batch: Batch, size: int, seed: int) -> None:
-        for fake in generate_people(seed, size, as_of=self.as_of, max_age=62):
+        for fake in self._people(seed, size, max_age=62):
             person = self._person(fake, basic_share=0.9)
             start = self.as_of - timedelta(days=self.rng.randrange(365))
             conditions = ("高血压",) if self.rng.random() < 0.06 else ()
@@ -127,7 +141,7 @@ class BookBuilder:
             )
 
     def _motor(self, batch: Batch, size: int, seed: int) -> None:
-        for fake in generate_people(seed, size, as_of=self.as_of, min_age=20, max_age=70):
+        for fake in self._people(seed, size, min_age=20, max_age=70):
             person = self._person(fake, basic_share=0.95)
             vehicle = next(
                 generate_vehicles(seed + len(batch.parties), 1, city=fake.city, as_of=self.as_of)
@@ -147,23 +161,17 @@ class BookBuilder:
             riders: frozenset[str] = frozenset()
             if vehicle.energy == "nev" and self.rng.random() < 0.5:
                 riders = frozenset({"grid_failure", "charging_pile"})
-            options = {
-                "selections": {
-                    "third_party": Money.of(self.rng.choice(["1000000", "2000000", "3000000"]))
-                },
-                "riders": riders,
-                "optional_coverages": frozenset({"occupants"})
-                if self.rng.random() < 0.5
-                else frozenset(),
-            }
-            start = self._start_in_2026()
+            limit = Money.of(self.rng.choice(["1000000", "2000000", "3000000"]))
+            occupants = frozenset({"occupants"}) if self.rng.random() < 0.5 else frozenset()
             self._issue(
                 batch,
                 "MOTOR-NEV",
-                start,
+                self._start_in_2026(),
                 person,
                 [(vehicle.plate, facts, value, details)],
-                **options,
+                selections={"third_party": limit},
+                riders=riders,
+                optional_coverages=occupants,
             )
 
     def _property(self, batch: Batch, size: int, seed: int) -> None:

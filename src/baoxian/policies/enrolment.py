@@ -9,15 +9,23 @@ Re-running the same file enrols nobody twice.
 from __future__ import annotations
 
 import csv
-from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass
-from datetime import date
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import asdict, dataclass
+from datetime import date, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol, Self
 
 from baoxian.catalog.model import CompiledPlan, RiskUnit, age_on, rate_unit
+from baoxian.catalog.services import Catalog
+from baoxian.policies.model import Action, next_status
+from baoxian.policies.ports import Event, EventLog
+from baoxian.shared.clock import Clock, local_date
+from baoxian.shared.errors import ValidationFailed
 from baoxian.shared.identity import birth_date_from_id, gender_from_id, is_valid_resident_id
 from baoxian.shared.money import Money, total
+
+if TYPE_CHECKING:
+    from baoxian.policies.enrolment_store import PolicyHeader, Written
 
 MEMBER_COLUMNS = ("name", "id_number", "mobile", "medical_insurance_city", "has_basic_medical")
 _TRUE = {"1", "true", "yes", "y", "是", "有"}
@@ -120,7 +128,7 @@ class MemberValidator:
         if problem is not None:
             return problem
         self._seen.add(row.id_number)
-        facts = {
+        facts: dict[str, Any] = {
             "age": age_on(birth_date_from_id(row.id_number), self.effective),
             "gender": gender_from_id(row.id_number),
             "has_basic_medical": row.has_basic_medical,
@@ -138,6 +146,20 @@ class MemberValidator:
                 row.row_no, "rating.no_rate", "费率表中没有适用的费率", "no rate fits this member"
             )
         return ValidMember(row, facts, premium)
+
+    def check_all(
+        self, rows: Iterable[MemberRow | Rejection]
+    ) -> tuple[list[ValidMember], list[Rejection]]:
+        """Accepted members and rejections (with row numbers), in file order."""
+        accepted: list[ValidMember] = []
+        rejected: list[Rejection] = []
+        for row in rows:
+            result = row if isinstance(row, Rejection) else self.check(row)
+            if isinstance(result, Rejection):
+                rejected.append(result)
+            else:
+                accepted.append(result)
+        return accepted, rejected
 
     def _identity_problem(self, row: MemberRow) -> Rejection | None:
         if not row.name or len(row.name) > 100:
@@ -176,17 +198,109 @@ def rating_inputs(compiled: CompiledPlan) -> set[str]:
     return names
 
 
-def validate_members(
-    compiled: CompiledPlan, effective: date, rows: Iterable[MemberRow | Rejection]
-) -> tuple[list[ValidMember], list[Rejection]]:
-    validator = MemberValidator(compiled, effective)
-    accepted: list[ValidMember] = []
-    rejected: list[Rejection] = []
-    for row in rows:
-        result = row if isinstance(row, Rejection) else validator.check(row)
-        (rejected if isinstance(result, Rejection) else accepted).append(result)  # type: ignore[arg-type]
-    return accepted, rejected
-
-
 def _reject(row: MemberRow, code: str, zh: str, en: str) -> Rejection:
     return Rejection(row.row_no, code, f"第{row.row_no}行：{zh}", f"row {row.row_no}: {en}")
+
+
+# --------------------------------------------------------------------------- the use case
+
+
+class EnrolmentStore(Protocol):
+    def header(self, policy_number: str) -> PolicyHeader: ...
+    def write(
+        self,
+        header: PolicyHeader,
+        members: Sequence[ValidMember],
+        cover: dict[str, int],
+        batch_id: str,
+        added_on: date,
+        now: datetime,
+    ) -> Written: ...
+
+
+class EnrolmentUnitOfWork(Protocol):
+    @property
+    def enrolments(self) -> EnrolmentStore: ...
+    @property
+    def events(self) -> EventLog: ...
+    def __enter__(self) -> Self: ...
+    def __exit__(self, *exc: object) -> None: ...
+    def commit(self) -> None: ...
+
+
+@dataclass
+class EnrolmentService:
+    """Enrol a file of members into a group or programme policy."""
+
+    uow: Callable[[], EnrolmentUnitOfWork]
+    catalog: Catalog
+    clock: Clock
+
+    def enrol(
+        self, policy_number: str, rows: Iterable[MemberRow | Rejection], batch_id: str
+    ) -> EnrolmentReport:
+        """Validate every member, then write the accepted ones in one transaction.  The
+        ``batch_id`` is the idempotency key: a batch already applied changes nothing."""
+        with self.uow() as uow:
+            header = uow.enrolments.header(policy_number)
+            if uow.events.seen(batch_id):
+                return _report_of(uow.events.for_aggregate(policy_number), batch_id)
+        next_status(header.status, Action.ENDORSE, policy_number)
+        if not header.is_group:
+            raise ValidationFailed(
+                "endorsement.not_group",
+                "只有团体或统保保单可以批量投保",
+                "bulk enrolment needs a group or programme policy",
+            )
+        compiled = self.catalog.plan(header.product_code, header.plan_version)
+        received = list(rows)
+        validator = MemberValidator(compiled, header.term_start)
+        accepted, rejected = validator.check_all(received)
+        cover = {code: amount.fen for code, amount in validator.cover.items()}
+        now = self.clock()
+        with self.uow() as uow:
+            written = uow.enrolments.write(header, accepted, cover, batch_id, local_date(now), now)
+            report = EnrolmentReport(
+                batch_id=batch_id,
+                received=len(received),
+                enrolled=written.enrolled,
+                already_enrolled=len(accepted) - written.enrolled,
+                rejected=tuple(rejected),
+                premium=written.premium,
+            )
+            uow.events.append(
+                Event(
+                    "policy",
+                    policy_number,
+                    "policy.members_enrolled",
+                    _report_payload(report),
+                    now,
+                    batch_id,
+                )
+            )
+            uow.commit()
+        return report
+
+
+def _report_payload(report: EnrolmentReport) -> dict[str, Any]:
+    return {
+        "batch_id": report.batch_id,
+        "received": report.received,
+        "enrolled": report.enrolled,
+        "already_enrolled": report.already_enrolled,
+        "rejected": len(report.rejected),
+        "rejections": [asdict(r) for r in report.rejected[:200]],
+        "premium_fen": report.premium.fen,
+    }
+
+
+def _report_of(events: list[Event], batch_id: str) -> EnrolmentReport:
+    payload = next(e.payload for e in events if e.request_id == batch_id)
+    return EnrolmentReport(
+        batch_id=batch_id,
+        received=payload["received"],
+        enrolled=0,
+        already_enrolled=payload["enrolled"] + payload["already_enrolled"],
+        rejected=tuple(Rejection(**r) for r in payload["rejections"]),
+        premium=Money.ZERO,
+    )

@@ -31,6 +31,7 @@ from sqlalchemy import (
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from baoxian.catalog.model import CoverLine, Decision, PremiumLine, Quotation, Reason
+from baoxian.policies.enrolment_store import SqlEnrolments
 from baoxian.policies.model import (
     Beneficiary,
     InsuredUnit,
@@ -864,6 +865,7 @@ class SqlUnitOfWork:
     policies: SqlPolicyRepository
     events: SqlEventLog
     sequences: SqlSequences
+    enrolments: SqlEnrolments
 
     def __init__(self, engine: Engine, cipher: FieldCipher, clock: Clock = system_clock) -> None:
         self._engine = engine
@@ -887,6 +889,7 @@ class SqlUnitOfWork:
         self.policies = SqlPolicyRepository(connection, self._cipher, self._clock)
         self.events = SqlEventLog(connection)
         self.sequences = SqlSequences(connection)
+        self.enrolments = SqlEnrolments(connection, self._cipher)
         return self
 
     def __exit__(self, *exc: object) -> None:
