@@ -54,8 +54,13 @@ def open_programme(uow: SqlUnitOfWorkFactory, catalog: Catalog) -> str:
         "王建国", "110105198104150310", "13812345678", medical_insurance_city="110000"
     )
     quote = service.create_quote(
-        QuoteInput("BJ-HMB", operator.party_id, START, (InsuredInput("person", first.party_id),),
-                   group=True)
+        QuoteInput(
+            "BJ-HMB",
+            operator.party_id,
+            START,
+            (InsuredInput("person", first.party_id),),
+            group=True,
+        )
     )
     return service.issue_policy(quote.quote_id, group=True).policy_number
 
@@ -140,8 +145,18 @@ def main() -> None:
     if args.database == "both":
         for database in ("sqlite", "postgres"):
             subprocess.run(
-                [sys.executable, __file__, "--members", str(args.members), "--database", database,
-                 "--seed", str(args.seed), "--postgres-url", args.postgres_url]
+                [
+                    sys.executable,
+                    __file__,
+                    "--members",
+                    str(args.members),
+                    "--database",
+                    database,
+                    "--seed",
+                    str(args.seed),
+                    "--postgres-url",
+                    args.postgres_url,
+                ]
                 + (["--json"] if args.json else []),
                 check=True,
             )

@@ -35,7 +35,9 @@ def new_id() -> str:
     return uuid.uuid4().hex
 
 
-def build(settings: Settings | None = None, clock: Clock = system_clock, migrate: bool = True) -> App:
+def build(
+    settings: Settings | None = None, clock: Clock = system_clock, migrate: bool = True
+) -> App:
     """Wire a process: migrate the store to head, load and validate the catalogue."""
     settings = settings or Settings.from_env()
     engine = make_engine(settings.database_url)

@@ -196,7 +196,8 @@ def _print_product(product: Product) -> None:
     console.print(f"{product.description.zh}\n{product.description.en}")
     for plan in product.versions:
         table = Table(
-            title=f"计划版本 Plan {plan.version}: {plan.effective_from} – {plan.effective_to or '…'}"
+            title=f"计划版本 Plan {plan.version}: "
+            f"{plan.effective_from} – {plan.effective_to or '…'}"
         )
         for header in (
             "责任 Coverage",
@@ -245,7 +246,13 @@ def _print_product(product: Product) -> None:
             )
         renewal = plan.renewal
         console.print(
-            f"  续保 Renewal: {'保证续保 ' + str(renewal.guaranteed_years) + ' 年' if renewal.guaranteed else '非保证续保 not guaranteed'}"
+            "  续保 Renewal: "
+            + (
+                f"保证续保 {renewal.guaranteed_years} 年 "
+                f"guaranteed for {renewal.guaranteed_years} years"
+                if renewal.guaranteed
+                else "非保证续保 not guaranteed"
+            )
         )
 
 
@@ -259,7 +266,8 @@ def catalog_validate(
         _print_problems(result.problems)
         raise typer.Exit(1)
     console.print(
-        f"[green]✓[/] {len(result.products)} 个产品全部有效 products valid: {', '.join(sorted(result.products))}"
+        f"[green]✓[/] {len(result.products)} 个产品全部有效 products valid: "
+        + ", ".join(sorted(result.products))
     )
 
 
@@ -366,6 +374,41 @@ def issue(quote_id: str, catalog: CatalogDir = None) -> None:
     _print_policy(policy)
 
 
+@app.command()
+def enrol(
+    policy_number: str,
+    members_csv: Annotated[Path, typer.Argument(help="成员名单 CSV (UTF-8, with header)")],
+    batch_id: Annotated[
+        str | None, typer.Option(help="批次号 Batch ID (idempotency key; default: file name)")
+    ] = None,
+    catalog: CatalogDir = None,
+) -> None:
+    """批量投保 Enrol a CSV of members into a group or programme policy (e.g. 惠民保).
+
+    Columns: name, id_number, mobile, medical_insurance_city, has_basic_medical (是/否, 1/0),
+    optional address.  Re-running the same file enrols nobody twice.
+    """
+    from baoxian.policies.enrolment import EnrolmentService, read_member_csv
+
+    if not members_csv.is_file():
+        raise typer.BadParameter(f"找不到文件 / file not found: {members_csv}")
+    application = _app(catalog)
+    service = EnrolmentService(
+        uow=application.uow, catalog=application.catalog, clock=application.policies.clock
+    )
+    batch = batch_id or members_csv.name
+    report = _run(lambda: service.enrol(policy_number, read_member_csv(members_csv), batch))
+    console.print(
+        f"批次 Batch {report.batch_id}: 收到 received {report.received:,}，"
+        f"新增 enrolled {report.enrolled:,}，已在保 already {report.already_enrolled:,}，"
+        f"退回 rejected {len(report.rejected):,}，保费 premium {report.premium}"
+    )
+    for rejection in report.rejected[:20]:
+        err_console.print(f"  • {rejection.zh} / {rejection.en} [dim]({rejection.code})[/]")
+    if len(report.rejected) > 20:
+        err_console.print(f"  … 另有 {len(report.rejected) - 20} 行 more rows")
+
+
 # --------------------------------------------------------------------------- policy
 
 
@@ -394,7 +437,8 @@ def _print_policy(policy: Policy) -> None:
 
     end = policy.term_end.toordinal() - 1
     console.print(
-        f"保单 Policy [bold]{policy.policy_number}[/]  {policy.product_code} {policy.plan_version}  "
+        f"保单 Policy [bold]{policy.policy_number}[/]  "
+        f"{policy.product_code} {policy.plan_version}  "
         f"状态 {STATUS_ZH[policy.status]} ({policy.status.value})\n"
         f"保险期间 Term {policy.term_no}: {policy.term_start} 0时 至 {date.fromordinal(end)} 24时  "
         f"年保费 {policy.annual_premium}  本期已收 charged {policy.premium_charged}  "

@@ -15,9 +15,7 @@ class Settings:
     catalog_dir: Path
 
     @classmethod
-    def from_env(
-        cls, database_url: str | None = None, catalog_dir: Path | None = None
-    ) -> Settings:
+    def from_env(cls, database_url: str | None = None, catalog_dir: Path | None = None) -> Settings:
         return cls(
             database_url=database_url
             or os.environ.get("BAOXIAN_DATABASE_URL")

@@ -82,7 +82,9 @@ def test_quoted_instalments_sum_to_the_loaded_premium(
 ) -> None:
     plan = catalog.plan_on("LTM-15", date(2026, 3, 1))
     facts = {"age": age, "gender": gender, "has_basic_medical": basic, "declared_conditions": []}
-    result = quote(plan, QuoteRequest(date(2026, 3, 1), (RiskUnit("p", facts),), instalment=instalment))
+    result = quote(
+        plan, QuoteRequest(date(2026, 3, 1), (RiskUnit("p", facts),), instalment=instalment)
+    )
     loading = Decimal("0.04") if instalment == "monthly" else Decimal(0)
     assert total(list(result.instalments)) == result.annual_premium.times(1 + loading)
     assert result.annual_premium == total([line.amount for line in result.lines])

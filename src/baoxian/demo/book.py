@@ -91,7 +91,9 @@ class BookBuilder:
         produced = 0
         attempt = 0
         while produced < size:
-            for fake in generate_people(seed + attempt * 7919, size - produced, as_of=self.as_of, **kwargs):
+            for fake in generate_people(
+                seed + attempt * 7919, size - produced, as_of=self.as_of, **kwargs
+            ):
                 if fake.id_number in self.used_ids:
                     continue
                 self.used_ids.add(fake.id_number)

@@ -206,7 +206,7 @@ class SqlEnrolments:
             .bindparams(
                 policy_number=header.policy_number,
                 start=int(start) + 1,
-                cover=json.dumps({k: {"$money": v} for k, v in cover.items()}),
+                cover=json.dumps(cover),
                 batch=batch_id,
             )
             .bindparams(bindparam("added_on", added_on, type_=Date()))
