@@ -24,11 +24,12 @@ from baoxian.bootstrap import App, build
 from baoxian.catalog.repository import Problem
 from baoxian.catalog.schema import Product, json_schema
 from baoxian.catalog.services import validate_catalog
-from baoxian.policies.model import Beneficiary, Person, Policy, Quote
-from baoxian.policies.services import InsuredInput, QuoteInput
+from baoxian.policies.model import Beneficiary, Policy, Quote
+from baoxian.policies.schemas import InsuredPersonIn, PersonIn, QuoteRequestFile
+from baoxian.policies.services import InsuredInput
 from baoxian.settings import Settings
 from baoxian.shared.errors import DomainError
-from baoxian.shared.identity import mask_id, mask_phone
+from baoxian.shared.identity import mask_phone
 from baoxian.shared.money import Money
 
 console = Console()
@@ -298,58 +299,121 @@ def catalog_schema(
 
 @app.command()
 def quote(
-    product: Annotated[str, typer.Argument(help="产品代码 Product code, e.g. LTM-15")],
-    name: Annotated[str, typer.Option(help="被保险人姓名 Insured's name")],
-    id_number: Annotated[str, typer.Option(help="身份证号 Resident ID number")],
-    mobile: Annotated[str, typer.Option(help="手机号 Mobile")],
+    product: Annotated[
+        str | None, typer.Argument(help="产品代码 Product code, e.g. LTM-15")
+    ] = None,
+    file: Annotated[
+        Path | None, typer.Option(help="投保请求文件 Quote request (YAML/JSON), for any product")
+    ] = None,
+    name: Annotated[str | None, typer.Option(help="被保险人姓名 Insured's name")] = None,
+    id_number: Annotated[str | None, typer.Option(help="身份证号 Resident ID number")] = None,
+    mobile: Annotated[str | None, typer.Option(help="手机号 Mobile")] = None,
     start: Annotated[str, typer.Option(help="起保日期 Start date")] = "2026-03-01",
     address: Annotated[str, typer.Option(help="地址 Address")] = "",
     medical_insurance_city: Annotated[
-        str, typer.Option(help="医保参保地代码 e.g. 110000")
+        str, typer.Option(help="医保参保地代码 Basic insurance city, e.g. 110000")
     ] = "110000",
     no_basic_medical: Annotated[
         bool, typer.Option(help="无基本医保 No basic medical insurance")
     ] = False,
-    condition: Annotated[list[str] | None, typer.Option(help="健康告知 Declared condition")] = None,
+    condition: Annotated[
+        list[str] | None, typer.Option(help="健康告知 Declared condition (repeatable)")
+    ] = None,
     instalment: Annotated[str, typer.Option(help="交费方式 annual / monthly …")] = "annual",
     catalog: CatalogDir = None,
 ) -> None:
-    """为个人报价并核保 Quote and underwrite cover for one person (the holder is the insured)."""
-    application = _app(catalog)
-    day = parse_date(start, "--start")
-    person = _run(
-        lambda: application.policies.register_person(
-            name,
-            id_number,
-            mobile,
-            address=address,
-            has_basic_medical=not no_basic_medical,
-            medical_insurance_city=medical_insurance_city,
-        )
-    )
-    command = QuoteInput(
+    """报价并核保 Quote and underwrite.
+
+    For one person (holder = insured): PRODUCT --name --id-number --mobile.
+    For anything else (sites, vehicles, groups): --file request.yaml (see docs/quote-request.md).
+    """
+    request = _quote_request(
         product,
-        person.party_id,
-        day,
-        (InsuredInput("person", person.party_id, declared_conditions=tuple(condition or ())),),
+        file,
+        name,
+        id_number,
+        mobile,
+        start,
+        address,
+        medical_insurance_city,
+        no_basic_medical,
+        condition or [],
+        instalment,
+    )
+    application = _app(catalog)
+    created = _run(lambda: application.policies.quote_request(request))
+    _print_quote(created)
+
+
+def _quote_request(
+    product: str | None,
+    file: Path | None,
+    name: str | None,
+    id_number: str | None,
+    mobile: str | None,
+    start: str,
+    address: str,
+    medical_insurance_city: str,
+    no_basic_medical: bool,
+    conditions: list[str],
+    instalment: str,
+) -> QuoteRequestFile:
+    if file is not None:
+        return _read_request(file)
+    if product is None or name is None or id_number is None or mobile is None:
+        raise typer.BadParameter(
+            "请给出 --file，或 产品代码 与 --name --id-number --mobile / "
+            "give --file, or PRODUCT with --name --id-number --mobile"
+        )
+    person = {
+        "name": name,
+        "id_number": id_number,
+        "mobile": mobile,
+        "address": address,
+        "has_basic_medical": not no_basic_medical,
+        "medical_insurance_city": medical_insurance_city,
+    }
+    return QuoteRequestFile(
+        product=product,
+        start=parse_date(start, "--start"),
+        holder=PersonIn(**person),
+        insured=[InsuredPersonIn(**person, declared_conditions=conditions)],
         instalment=instalment,
     )
-    created = _run(lambda: application.policies.create_quote(command))
-    _print_quote(created, person)
 
 
-def _print_quote(created: Quote, person: Person) -> None:
+def _read_request(file: Path) -> QuoteRequestFile:
+    import yaml
+    from pydantic import ValidationError
+
+    try:
+        raw = yaml.safe_load(file.read_text(encoding="utf-8"))
+        return QuoteRequestFile.model_validate(raw)
+    except OSError as error:
+        raise typer.BadParameter(f"无法读取文件 / cannot read {file}: {error}") from None
+    except yaml.YAMLError as error:
+        raise typer.BadParameter(f"不是有效的 YAML/JSON / not valid YAML/JSON: {error}") from None
+    except ValidationError as error:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in error.errors()
+        )
+        raise typer.BadParameter(f"投保请求有误 / invalid quote request: {problems}") from None
+
+
+def _print_quote(created: Quote) -> None:
     q = created.quotation
     colour = {"accept": "green", "refer": "yellow", "decline": "red"}[q.decision.outcome]
     console.print(
         f"投保单 Quote [bold]{created.quote_id}[/]  {q.product_code} {q.plan_version}  "
-        f"{person.name} {mask_id(person.id_number)}"
+        f"起保 start {q.start_date}  标的 insured {len(created.units)}"
     )
     table = Table()
     table.add_column("保费项目 Premium")
     table.add_column("金额 Amount (CNY)", justify="right")
+    several = len(created.units) > 1
     for line in q.lines:
-        table.add_row(line.component, f"{line.amount.amount:,.2f}")
+        label = f"{line.unit_key} · {line.component}" if several else line.component
+        table.add_row(label, f"{line.amount.amount:,.2f}")
     if not q.minimum_premium_top_up.is_zero():
         table.add_row(
             "最低保费补足 Minimum premium top-up", f"{q.minimum_premium_top_up.amount:,.2f}"

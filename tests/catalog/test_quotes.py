@@ -190,6 +190,20 @@ def test_motor_nev_with_riders_and_no_claim_discount(catalog: Catalog) -> None:
     assert result.annual_premium == Money.of("3770.00")
 
 
+def test_motor_region_factor_for_coastal_cities(catalog: Catalog) -> None:
+    plan = catalog.plan_on("MOTOR-NEV", START)
+    shenzhen = vehicle("nev", "200000", claims_free=2)
+    shenzhen = RiskUnit(
+        shenzhen.key, {**shenzhen.facts, "region_code": "440300"}, Money.of("200000")
+    )
+    result = quote(plan, QuoteRequest(START, (shenzhen,)))
+    # own damage (600 + 2,400) × 0.80 × 1.10 = 2,640.00; third party 1,050 × 0.80 = 840.00
+    assert {line.component: line.amount for line in result.lines} == {
+        "own_damage": Money.of("2640.00"),
+        "third_party": Money.of("840.00"),
+    }
+
+
 def test_motor_petrol_with_claims_loading(catalog: Catalog) -> None:
     plan = catalog.plan_on("MOTOR-NEV", START)
     result = quote(plan, QuoteRequest(START, (vehicle("petrol", "150000", 0, claims=2),)))

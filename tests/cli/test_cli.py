@@ -152,3 +152,25 @@ def test_enrol_csv_into_a_programme(tmp_path: Path) -> None:
     assert "enrolled 1" in out and "rejected 1" in out and "第3行" in out
     code, out = run("enrol", number, str(csv))
     assert code == 0 and "enrolled 0" in out
+
+
+def test_quote_from_files_for_property_and_motor() -> None:
+    examples = CATALOG_DIR.parent / "examples"
+    code, out = run("quote", "--file", str(examples / "quote-property.yaml"))
+    assert code == 0, out
+    # sites 65,000 + 5,600; earthquake 8,000 + 2,000; quarterly: 80,600 × 1.02 / 4
+    assert "80,600.00" in out and "20,553.00" in out and "SZ-01 · earthquake" in out
+    code, out = run("quote", "--file", str(examples / "quote-motor-nev.yaml"))
+    assert code == 0, out
+    assert "4,010.00" in out and "accept" in out
+
+
+def test_quote_file_with_unknown_key_is_refused(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.yaml"
+    text = (CATALOG_DIR.parent / "examples" / "quote-motor-nev.yaml").read_text("utf-8")
+    bad.write_text(text.replace("instalment", "instalments") + "colour: red\n", "utf-8")
+    code, out = run("quote", "--file", str(bad))
+    assert code == 2
+    assert "colour" in out and "Extra inputs are not permitted" in out
+    code, out = run("quote")
+    assert code == 2 and "--file" in out

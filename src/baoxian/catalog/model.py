@@ -227,7 +227,14 @@ class CompiledPlan:
         are memoised on the values of the facts the rules read (bulk paths rely on this)."""
         if self.rule_fields is None:
             return self._evaluate_rules(unit, cover, stage)
-        key = (stage, *(_hashable(_fact(unit, cover, name)) for name in self.rule_fields))
+        facts = unit.facts
+        key = (
+            stage,
+            *[
+                _hashable(facts[name] if name in facts else _fact(unit, cover, name))
+                for name in self.rule_fields
+            ],
+        )
         found = self._rule_memo.get(key)
         if found is None:
             found = self._evaluate_rules(unit, cover, stage)
@@ -287,7 +294,12 @@ def _fact(unit: RiskUnit, cover: Mapping[str, Money], name: str) -> Any:
     return _MISSING
 
 
+_SIMPLE = frozenset({str, int, bool, type(None)})
+
+
 def _hashable(value: Any) -> Any:
+    if type(value) in _SIMPLE:
+        return value
     if isinstance(value, list | set | frozenset):
         return tuple(value)
     if isinstance(value, dict):

@@ -158,6 +158,7 @@ class BookBuilder:
                 "seats": vehicle.seats,
                 "claims_free_years": self.rng.choice([0, 1, 1, 2, 2, 3, 4, 5]),
                 "claims_last_year": self.rng.choice([0] * 8 + [1, 2]),
+                "region_code": fake.city.region_code,
             }
             details = {"plate": vehicle.plate, "vin": vehicle.vin, "model": vehicle.make_model}
             riders: frozenset[str] = frozenset()

@@ -133,7 +133,7 @@ class MemberValidator:
             "gender": gender_from_id(row.id_number),
             "has_basic_medical": row.has_basic_medical,
             "medical_insurance_city": row.medical_insurance_city,
-            "declared_conditions": [],
+            "declared_conditions": (),
         }
         unit = RiskUnit(row.id_number, facts)
         reasons = self.compiled.evaluate_rules(unit, self.cover, "new_business")

@@ -141,7 +141,7 @@ class SqlEnrolments:
         facts_json: dict[tuple[Any, ...], str] = {}
         for member in members:
             row, facts = member.row, member.facts
-            key = tuple(v if not isinstance(v, list) else tuple(v) for v in facts.values())
+            key = tuple(facts.values())
             dumped = facts_json.get(key)
             if dumped is None:
                 dumped = facts_json[key] = json.dumps(facts, ensure_ascii=False)

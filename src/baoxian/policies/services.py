@@ -38,6 +38,7 @@ from baoxian.policies.model import (
     validate_beneficiaries,
 )
 from baoxian.policies.ports import Event, UnitOfWork, UnitOfWorkFactory
+from baoxian.policies.schemas import InsuredPersonIn, OrganisationIn, PersonIn, QuoteRequestFile
 from baoxian.shared.clock import Clock, add_months, local_date
 from baoxian.shared.errors import DomainError, ValidationFailed
 from baoxian.shared.identity import mask_phone, normalise_mobile
@@ -135,6 +136,55 @@ class PolicyService:
             self._record(uow, "quote", created.quote_id, "quote.created", _quote_payload(created))
             uow.commit()
         return created
+
+    def quote_request(self, request: QuoteRequestFile) -> Quote:
+        """Register the holder and insured persons (idempotent), then quote the request."""
+        holder = self._register(request.holder)
+        insured: list[InsuredInput] = []
+        for item in request.insured:
+            if isinstance(item, InsuredPersonIn):
+                person = self._register(item)
+                conditions = tuple(item.declared_conditions)
+                insured.append(
+                    InsuredInput("person", person.party_id, declared_conditions=conditions)
+                )
+            else:
+                insured.append(
+                    InsuredInput(
+                        item.kind,
+                        key=item.key,
+                        facts=dict(item.facts),
+                        details=dict(item.details),
+                        declared_sum_insured=item.declared(),
+                    )
+                )
+        return self.create_quote(
+            QuoteInput(
+                product_code=request.product,
+                holder_id=holder.party_id,
+                start_date=request.start,
+                insured=tuple(insured),
+                selections={k: Money(v) for k, v in request.selections.items()},
+                riders=frozenset(request.riders),
+                optional_coverages=frozenset(request.optional_coverages),
+                instalment=request.instalment,
+                group=request.group,
+            )
+        )
+
+    def _register(self, party: PersonIn | OrganisationIn) -> Person | Organisation:
+        if isinstance(party, OrganisationIn):
+            return self.register_organisation(
+                party.name, party.credit_code, party.mobile, address=party.address
+            )
+        return self.register_person(
+            party.name,
+            party.id_number,
+            party.mobile,
+            address=party.address,
+            has_basic_medical=party.has_basic_medical,
+            medical_insurance_city=party.medical_insurance_city,
+        )
 
     def decide_referral(
         self, quote_id: str, outcome: Literal["accept", "decline"], note: str
