@@ -126,6 +126,7 @@ def run_one(database: str, count: int, seed: int, postgres_url: str) -> dict[str
         "enrol_s": round(seconds, 2),
         "members_per_s": round(rate),
         "ratio_vs_target": round(rate / TARGET_PER_SECOND, 2),
+        "steps_s": dict(report.seconds),
         "rerun_same_file_s": round(rerun, 2),
         "rerun_enrolled": again.enrolled,
         "peak_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),

@@ -5,7 +5,6 @@ Nothing connects at import time; :func:`build` does it when a process starts.
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass
 
 from sqlalchemy import Engine
@@ -16,6 +15,7 @@ from baoxian.policies.repository import SqlUnitOfWorkFactory
 from baoxian.policies.services import PolicyService
 from baoxian.settings import Settings
 from baoxian.shared.clock import Clock, system_clock
+from baoxian.shared.ids import new_id
 from baoxian.store.crypto import FieldCipher, load_data_key
 from baoxian.store.db import make_engine
 from baoxian.store.migrate import upgrade
@@ -29,10 +29,6 @@ class App:
     catalog: Catalog
     policies: PolicyService
     uow: SqlUnitOfWorkFactory
-
-
-def new_id() -> str:
-    return uuid.uuid4().hex
 
 
 def build(

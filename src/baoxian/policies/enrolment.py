@@ -9,8 +9,9 @@ Re-running the same file enrols nobody twice.
 from __future__ import annotations
 
 import csv
+import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, Self
@@ -68,6 +69,7 @@ class EnrolmentReport:
     already_enrolled: int
     rejected: tuple[Rejection, ...]
     premium: Money
+    seconds: Mapping[str, float] = field(default_factory=dict)
 
 
 def read_member_csv(path: Path) -> Iterator[MemberRow | Rejection]:
@@ -253,9 +255,11 @@ class EnrolmentService:
                 "bulk enrolment needs a group or programme policy",
             )
         compiled = self.catalog.plan(header.product_code, header.plan_version)
+        began = time.perf_counter()
         received = list(rows)
         validator = MemberValidator(compiled, header.term_start)
         accepted, rejected = validator.check_all(received)
+        validated = round(time.perf_counter() - began, 3)
         cover = {code: amount.fen for code, amount in validator.cover.items()}
         now = self.clock()
         with self.uow() as uow:
@@ -267,6 +271,7 @@ class EnrolmentService:
                 already_enrolled=len(accepted) - written.enrolled,
                 rejected=tuple(rejected),
                 premium=written.premium,
+                seconds={"validate": validated, **written.seconds},
             )
             uow.events.append(
                 Event(
