@@ -297,6 +297,18 @@ def test_cancel_refunds_pro_rata_and_ends_the_policy(service: PolicyService) -> 
     assert "已退保" in error.value.zh
 
 
+def test_cancel_retry_with_same_request_id_returns_the_same_refund(
+    service: PolicyService, store: Store
+) -> None:
+    policy = issue_long_term_medical(service, beijing_person(service))
+    first = service.cancel(policy.policy_number, date(2026, 9, 1), "退保", request_id="c-1")
+    events = len(store.events)
+    again = service.cancel(policy.policy_number, date(2026, 9, 1), "退保", request_id="c-1")
+    assert again[1] == first[1]
+    assert again[1].refund == Money.of("333.24")
+    assert len(store.events) == events
+
+
 def test_lapse_reinstate_and_invalid_transitions_change_nothing(
     service: PolicyService, store: Store
 ) -> None:

@@ -34,11 +34,16 @@ from baoxian.policies.model import (
     Person,
     Policy,
     PolicyStatus,
+    Quote,
+    QuoteStatus,
     cancellation_refund,
+    issue,
+    number_series,
     person_facts,
+    policy_number,
 )
 from baoxian.policies.ports import Event
-from baoxian.shared.clock import SHANGHAI, add_months
+from baoxian.shared.clock import SHANGHAI
 from baoxian.shared.money import Money
 
 if TYPE_CHECKING:
@@ -273,31 +278,20 @@ class BookBuilder:
         optional_coverages: frozenset[str],
         selections: dict[str, Money],
     ) -> Policy:
-        prefix = compiled.product.code.replace("-", "") + str(result.start_date.year)
-        self.numbers[prefix] = self.numbers.get(prefix, 0) + 1
-        number = f"{prefix}{self.numbers[prefix]:08d}"
-        return Policy(
-            policy_number=number,
-            product_code=compiled.product.code,
-            plan_version=compiled.plan.version,
+        series = number_series(compiled.product.code, result.start_date)
+        self.numbers[series] = self.numbers.get(series, 0) + 1
+        accepted = Quote(
+            quote_id="",
             holder_id=holder.party_id,
-            status=PolicyStatus.IN_FORCE,
-            original_inception=result.start_date,
-            term_no=1,
-            term_start=result.start_date,
-            term_end=add_months(result.start_date, compiled.plan.term_months),
-            instalment=result.instalment,
             units=units,
-            cover=result.cover,
+            quotation=result,
             riders=riders,
             optional_coverages=optional_coverages,
             selections=selections,
-            annual_premium=result.annual_premium,
-            premium_charged=result.total_payable,
-            contact_mobile=holder.mobile,
-            contact_address=holder.address,
-            member_count=len(units),
+            status=QuoteStatus.ACCEPTED,
         )
+        number = policy_number(compiled.product.code, result.start_date, self.numbers[series])
+        return issue(accepted, number, holder, compiled.plan.term_months)
 
     def _history(self, batch: Batch, policy: Policy) -> Policy:
         issued_at = datetime.combine(policy.term_start, clock_time(9, 0), SHANGHAI).astimezone(UTC)

@@ -14,6 +14,7 @@ from enum import StrEnum
 from typing import Any, Literal
 
 from baoxian.catalog.model import CoverLine, Decision, Quotation, RiskUnit, age_on
+from baoxian.shared.clock import add_months
 from baoxian.shared.errors import InvalidTransition, ValidationFailed
 from baoxian.shared.identity import (
     Gender,
@@ -315,6 +316,46 @@ class Policy:
 
     def term_days(self) -> int:
         return (self.term_end - self.term_start).days
+
+
+def policy_number(product_code: str, start: date, sequence: int) -> str:
+    """``BJHMB2026`` + 8-digit sequence per product and year, e.g. ``BJHMB202600000001``."""
+    return f"{product_code.replace('-', '')}{start.year}{sequence:08d}"
+
+
+def number_series(product_code: str, start: date) -> str:
+    """The name of the sequence that numbers a product's policies for a year."""
+    return policy_number(product_code, start, 0)[:-8]
+
+
+def issue(
+    quote: Quote, number: str, holder: Party, term_months: int, group: bool = False
+) -> Policy:
+    """A new policy in force from an accepted quote: its first term, schedule and premium."""
+    q = quote.quotation
+    return Policy(
+        policy_number=number,
+        product_code=q.product_code,
+        plan_version=q.plan_version,
+        holder_id=holder.party_id,
+        status=PolicyStatus.IN_FORCE,
+        original_inception=q.start_date,
+        term_no=1,
+        term_start=q.start_date,
+        term_end=add_months(q.start_date, term_months),
+        instalment=q.instalment,
+        units=quote.units,
+        cover=q.cover,
+        riders=quote.riders,
+        optional_coverages=quote.optional_coverages,
+        selections=quote.selections,
+        annual_premium=q.annual_premium,
+        premium_charged=q.total_payable,
+        contact_mobile=holder.mobile,
+        contact_address=holder.address,
+        group=group,
+        member_count=len(quote.units),
+    )
 
 
 def require_within_term(policy: Policy, effective: date) -> None:

@@ -20,16 +20,18 @@ from baoxian.policies.model import (
     Organisation,
     Person,
     Policy,
-    PolicyStatus,
     Quote,
     QuoteStatus,
     Refund,
     cancellation_refund,
+    issue,
     mark_issued,
     new_organisation,
     new_person,
     next_status,
+    number_series,
     person_facts,
+    policy_number,
     pro_rata,
     quote_status,
     refresh_person_facts,
@@ -209,32 +211,11 @@ class PolicyService:
             if found.status is QuoteStatus.ISSUED and found.policy_number is not None:
                 return uow.policies.get(found.policy_number)
             q = found.quotation
-            number = _policy_number(q.product_code, q.start_date, uow.sequences.next_value)
+            series = number_series(q.product_code, q.start_date)
+            number = policy_number(q.product_code, q.start_date, uow.sequences.next_value(series))
             holder = uow.parties.get(found.holder_id)
-            compiled = self.catalog.plan(q.product_code, q.plan_version)
-            policy = Policy(
-                policy_number=number,
-                product_code=q.product_code,
-                plan_version=q.plan_version,
-                holder_id=found.holder_id,
-                status=PolicyStatus.IN_FORCE,
-                original_inception=q.start_date,
-                term_no=1,
-                term_start=q.start_date,
-                term_end=add_months(q.start_date, compiled.plan.term_months),
-                instalment=q.instalment,
-                units=found.units,
-                cover=q.cover,
-                riders=found.riders,
-                optional_coverages=found.optional_coverages,
-                selections=found.selections,
-                annual_premium=q.annual_premium,
-                premium_charged=q.total_payable,
-                contact_mobile=holder.mobile,
-                contact_address=holder.address,
-                group=group,
-                member_count=len(found.units),
-            )
+            term_months = self.catalog.plan(q.product_code, q.plan_version).plan.term_months
+            policy = issue(found, number, holder, term_months, group)
             uow.quotes.update(mark_issued(found, number))
             uow.policies.add(policy)
             self._record(
@@ -477,7 +458,7 @@ class PolicyService:
         with self.uow() as uow:
             policy = uow.policies.get(policy_number)
             if request_id and uow.events.seen(request_id):
-                return policy, cancellation_refund_of_cancelled(policy)
+                return policy, _refund_recorded(uow.events.for_aggregate(policy_number), request_id)
             status = next_status(policy.status, Action.CANCEL, policy_number)
             refund = cancellation_refund(policy, effective)
             cancelled = replace(
@@ -684,8 +665,14 @@ def _require_group(policy: Policy) -> None:
         )
 
 
-def cancellation_refund_of_cancelled(policy: Policy) -> Refund:
-    return Refund(Money.ZERO, policy.premium_charged, policy.premium_charged)
+def _refund_recorded(events: list[Event], request_id: str) -> Refund:
+    """The refund a cancellation with this idempotency key recorded (a retry returns it)."""
+    payload = next(e.payload for e in events if e.request_id == request_id)
+    return Refund(
+        Money.from_fen(payload["refund_fen"]),
+        Money.from_fen(payload["retained_fen"]),
+        Money.from_fen(payload["charged_fen"]),
+    )
 
 
 def _request(command: QuoteInput, units: tuple[InsuredUnit, ...]) -> QuoteRequest:
@@ -738,12 +725,6 @@ def _require_accepted(quotation: Quotation, code: str, zh: str, en: str) -> None
         f"{en} not accepted by underwriting: " + "; ".join(r.en for r in reasons),
         reasons=[r.code for r in reasons],
     )
-
-
-def _policy_number(product_code: str, start: date, next_value: Callable[[str], int]) -> str:
-    """``BJHMB2026`` + 8-digit sequence per product and year, e.g. ``BJHMB202600000001``."""
-    prefix = product_code.replace("-", "") + str(start.year)
-    return f"{prefix}{next_value(prefix):08d}"
 
 
 def _quote_payload(created: Quote) -> dict[str, Any]:
