@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from baoxian.catalog.repository import CatalogRepository
 from baoxian.catalog.services import Catalog
 from baoxian.demo.population import city_by_code, generate_people
+from baoxian.policies import enrolment_store
 from baoxian.policies.enrolment import EnrolmentService, MemberRow
 from baoxian.policies.repository import SqlUnitOfWorkFactory
 from baoxian.policies.services import InsuredInput, PolicyService, QuoteInput
@@ -49,7 +50,11 @@ def member_rows(count: int) -> list[MemberRow]:
     ]
 
 
-def test_enrolment_writes_members_once(uow: SqlUnitOfWorkFactory, clock: Clock) -> None:
+@pytest.mark.parametrize("chunk", [100_000, 7])
+def test_enrolment_writes_members_once(
+    uow: SqlUnitOfWorkFactory, clock: Clock, chunk: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(enrolment_store, "CHUNK", chunk)
     number = open_programme(uow, clock)
     rows = member_rows(40)
     rows.append(MemberRow(42, "王建国", FIRST_MEMBER, "13812345678", "110000", True))
@@ -78,6 +83,8 @@ def test_enrolment_writes_members_once(uow: SqlUnitOfWorkFactory, clock: Clock) 
         "special_drugs",
     }
     assert policy.units[-1].facts["medical_insurance_city"] == "110000"
+    members = [u.key for u in policy.units][1:]  # in file order, with time-ordered IDs
+    assert members == sorted(members) and len(set(members)) == 40
 
     replay = service.enrol(number, rows, batch_id="batch-1")
     assert replay.enrolled == 0

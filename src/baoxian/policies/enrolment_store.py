@@ -62,6 +62,7 @@ stage = Table(
     prefixes=["TEMPORARY"],
 )
 STAGE_COLUMNS = tuple(c.name for c in stage.columns)
+CHUNK = 100_000  # members staged and inserted at a time, to bound temporary state
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,7 +96,7 @@ class _Stopwatch:
 
     def lap(self, name: str) -> None:
         now = time.perf_counter()
-        self.laps[name] = round(now - self._last, 3)
+        self.laps[name] = round(self.laps.get(name, 0.0) + now - self._last, 3)
         self._last = now
 
 
@@ -141,14 +142,22 @@ class SqlEnrolments:
         (the caller's)."""
         connection = self._connection
         clock = _Stopwatch()
+        start = self._next_position(header.policy_number)
+        party_ids = id_block(len(members))
+        facts_json: dict[tuple[Any, ...], str] = {}
+        enrolled = 0
         stage.create(connection)
         try:
-            copy_rows(connection, stage, self._stage_rows(members), STAGE_COLUMNS)
-            clock.lap("stage")
-            self._insert_parties(now)
-            clock.lap("insert_parties")
-            enrolled = self._insert_members(header, cover, batch_id, added_on)
-            clock.lap("insert_members")
+            for first in range(0, len(members), CHUNK):
+                chunk = members[first : first + CHUNK]
+                rows = self._stage_rows(chunk, party_ids, facts_json)
+                copy_rows(connection, stage, rows, STAGE_COLUMNS)
+                clock.lap("stage")
+                self._insert_parties(now)
+                clock.lap("insert_parties")
+                enrolled += self._insert_members(header, cover, batch_id, added_on, start)
+                connection.execute(stage.delete())
+                clock.lap("insert_members")
         finally:
             stage.drop(connection)
         premium = self._batch_premium(header.policy_number, batch_id)
@@ -156,10 +165,13 @@ class SqlEnrolments:
         clock.lap("update_policy")
         return Written(enrolled, Money.from_fen(premium), clock.laps)
 
-    def _stage_rows(self, members: Sequence[ValidMember]) -> Iterator[tuple[Any, ...]]:
+    def _stage_rows(
+        self,
+        members: Sequence[ValidMember],
+        party_ids: Iterator[str],
+        facts_json: dict[tuple[Any, ...], str],
+    ) -> Iterator[tuple[Any, ...]]:
         encrypt, blind = self._cipher.encrypt, self._cipher.blind_index
-        facts_json: dict[tuple[Any, ...], str] = {}
-        party_ids = id_block(len(members))
         for member in members:
             row, facts = member.row, member.facts
             key = tuple(facts.values())
@@ -203,14 +215,22 @@ class SqlEnrolments:
         ).bindparams(bindparam("now", now, type_=UtcDateTime()))
         self._connection.execute(sql)
 
-    def _insert_members(
-        self, header: PolicyHeader, cover: dict[str, int], batch_id: str, added_on: date
-    ) -> int:
-        start = self._connection.execute(
+    def _next_position(self, policy_number: str) -> int:
+        last = self._connection.execute(
             select(func.coalesce(func.max(policy_units.c.position), -1)).where(
-                policy_units.c.policy_number == header.policy_number
+                policy_units.c.policy_number == policy_number
             )
         ).scalar_one()
+        return int(last) + 1
+
+    def _insert_members(
+        self,
+        header: PolicyHeader,
+        cover: dict[str, int],
+        batch_id: str,
+        added_on: date,
+        start: int,
+    ) -> int:
         json_cast = "CAST(:cover AS json)" if self._is_postgres else ":cover"
         facts_cast = "CAST(s.facts AS json)" if self._is_postgres else "s.facts"
         details = "CAST('{}' AS json)" if self._is_postgres else "'{}'"
@@ -226,7 +246,7 @@ class SqlEnrolments:
             )
             .bindparams(
                 policy_number=header.policy_number,
-                start=int(start) + 1,
+                start=start,
                 cover=json.dumps(cover),
                 batch=batch_id,
             )
