@@ -36,10 +36,10 @@ def build(
 ) -> App:
     """Wire a process: migrate the store to head, load and validate the catalogue."""
     settings = settings or Settings.from_env()
+    cipher = FieldCipher(load_data_key(settings.database_url))  # fail fast, before any I/O
     engine = make_engine(settings.database_url)
     if migrate:
         upgrade(engine)
-    cipher = FieldCipher(load_data_key(settings.database_url))
     catalog = Catalog(CatalogRepository(settings.catalog_dir))
     uow = SqlUnitOfWorkFactory(engine, cipher)
     policies = PolicyService(uow=uow, catalog=catalog, clock=clock, new_id=new_id)
