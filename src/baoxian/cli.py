@@ -480,8 +480,8 @@ def enrol(
 def policy_show(policy_number: str, catalog: CatalogDir = None) -> None:
     """保单详情与历史 Show a policy's schedule and its history."""
     application = _app(catalog)
-    policy = _run(lambda: application.policies.policy(policy_number))
-    _print_policy(policy)
+    policy, insured = _run(lambda: application.policies.preview(policy_number, units=20))
+    _print_policy(policy, insured)
     history = Table(title="历史 History")
     for header in ("时间 At (Asia/Shanghai)", "事件 Event", "内容 Details"):
         history.add_column(header, overflow="fold")
@@ -496,7 +496,7 @@ def policy_show(policy_number: str, catalog: CatalogDir = None) -> None:
     console.print(history)
 
 
-def _print_policy(policy: Policy) -> None:
+def _print_policy(policy: Policy, insured: int | None = None) -> None:
     from baoxian.policies.model import STATUS_ZH
 
     end = policy.term_end.toordinal() - 1
@@ -511,10 +511,11 @@ def _print_policy(policy: Policy) -> None:
     table = Table(title="保障明细 Schedule of cover")
     for header in ("被保险对象 Insured", "责任 Coverage", "保额 Sum insured (CNY)"):
         table.add_column(header)
-    for line in policy.cover[:50]:
+    for line in policy.cover[:60]:
         table.add_row(line.unit_key, line.coverage, f"{line.sum_insured.amount:,.2f}")
-    if len(policy.cover) > 50:
-        table.add_row("…", f"共 {len(policy.cover):,} 行 lines", "")
+    total = len(policy.units) if insured is None else insured
+    if len(policy.cover) > 60 or total > len(policy.units):
+        table.add_row("…", f"共 {total:,} 个被保险对象 insured in all", "")
     console.print(table)
 
 

@@ -84,6 +84,13 @@ class FakePolicies:
         self.data[policy.policy_number] = saved
         return saved
 
+    def preview(self, policy_number: str, units: int) -> tuple[Policy, int]:
+        policy = self.get(policy_number)
+        shown = policy.units[:units]
+        keys = {u.key for u in shown}
+        cover = tuple(c for c in policy.cover if c.unit_key in keys)
+        return replace(policy, units=shown, cover=cover), len(policy.units)
+
     def find(self, *, holder_id: str | None = None, limit: int = 50) -> list[Policy]:
         found = [p for p in self.data.values() if holder_id in (None, p.holder_id)]
         return found[:limit]

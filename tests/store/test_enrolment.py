@@ -86,6 +86,13 @@ def test_enrolment_writes_members_once(
     members = [u.key for u in policy.units][1:]  # in file order, with time-ordered IDs
     assert members == sorted(members) and len(set(members)) == 40
 
+    shown, total = PolicyService(
+        uow=uow, catalog=CATALOG, clock=clock, new_id=lambda: "unused"
+    ).preview(number, units=5)
+    assert (len(shown.units), total) == (5, 41)
+    assert shown.units == policy.units[:5]
+    assert len(shown.cover) == 15  # three coverages each
+
     replay = service.enrol(number, rows, batch_id="batch-1")
     assert replay.enrolled == 0
     again = service.enrol(number, rows, batch_id="batch-2")

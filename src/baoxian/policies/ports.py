@@ -46,6 +46,10 @@ class PolicyRepository(Protocol):
         the version incremented, or raise ``ConcurrencyConflict``."""
         ...
 
+    def preview(self, policy_number: str, units: int) -> tuple[Policy, int]:
+        """Read-only: the policy with at most ``units`` insured units, and how many it has."""
+        ...
+
     def find(self, *, holder_id: str | None = None, limit: int = 50) -> list[Policy]: ...
 
 

@@ -613,6 +613,27 @@ class SqlPolicyRepository:
             raise _not_found("policy.not_found", "保单", "policy", policy_number)
         return found[0].policy
 
+    def preview(self, policy_number: str, units: int) -> tuple[Policy, int]:
+        """Read-only view for display: the policy with its first ``units`` insured units (in
+        order) and the number it has in all — a programme policy may have millions."""
+        row = self._connection.execute(
+            select(policies).where(policies.c.policy_number == policy_number)
+        ).one_or_none()
+        if row is None:
+            raise _not_found("policy.not_found", "保单", "policy", policy_number)
+        count = self._connection.execute(
+            select(func.count())
+            .select_from(policy_units)
+            .where(policy_units.c.policy_number == policy_number)
+        ).scalar_one()
+        unit_rows = self._connection.execute(
+            select(policy_units)
+            .where(policy_units.c.policy_number == policy_number)
+            .order_by(policy_units.c.position)
+            .limit(units)
+        ).all()
+        return _policy_from_rows(row, unit_rows, self._cipher), int(count)
+
     def find(self, *, holder_id: str | None = None, limit: int = 50) -> list[Policy]:
         condition = policies.c.holder_id == holder_id if holder_id is not None else None
         return [loaded.policy for loaded in self._load(condition, limit=limit)]

@@ -498,9 +498,14 @@ class PolicyService:
         with self.uow() as uow:
             return uow.policies.get(policy_number)
 
+    def preview(self, policy_number: str, units: int = 20) -> tuple[Policy, int]:
+        """For display: the policy with its first ``units`` insured and the total count."""
+        with self.uow() as uow:
+            return uow.policies.preview(policy_number, units)
+
     def history(self, policy_number: str) -> list[Event]:
         with self.uow() as uow:
-            uow.policies.get(policy_number)
+            uow.policies.preview(policy_number, units=0)  # exists?
             return uow.events.for_aggregate(policy_number)
 
     # ---------------------------------------------------------------- internals
