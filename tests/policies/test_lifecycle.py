@@ -9,7 +9,7 @@ from datetime import UTC, date, datetime
 import pytest
 
 from baoxian.catalog.services import Catalog
-from baoxian.policies.model import Beneficiary, Person, PolicyStatus, QuoteStatus
+from baoxian.policies.model import Beneficiary, Person, Policy, PolicyStatus, QuoteStatus
 from baoxian.policies.services import InsuredInput, PolicyService, QuoteInput
 from baoxian.shared.clock import fixed_clock
 from baoxian.shared.errors import DomainError, InvalidTransition, ValidationFailed
@@ -52,7 +52,9 @@ def beijing_person(service: PolicyService, birth: str = "19810415", seq: int = 3
     )
 
 
-def issue_long_term_medical(service: PolicyService, person: Person, **quote_args: object):
+def issue_long_term_medical(
+    service: PolicyService, person: Person, **quote_args: object
+) -> Policy:
     command = QuoteInput(
         "LTM-15",
         person.party_id,

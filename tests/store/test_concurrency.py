@@ -71,6 +71,9 @@ class _ReadThenWait:
     def update(self, policy: Policy, *, expected_version: int) -> Policy:
         return self._inner.update(policy, expected_version=expected_version)
 
+    def preview(self, policy_number: str, units: int) -> tuple[Policy, int]:
+        return self._inner.preview(policy_number, units)
+
     def find(self, *, holder_id: str | None = None, limit: int = 50) -> list[Policy]:
         return self._inner.find(holder_id=holder_id, limit=limit)
 
