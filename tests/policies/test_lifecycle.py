@@ -52,9 +52,7 @@ def beijing_person(service: PolicyService, birth: str = "19810415", seq: int = 3
     )
 
 
-def issue_long_term_medical(
-    service: PolicyService, person: Person, **quote_args: object
-) -> Policy:
+def issue_long_term_medical(service: PolicyService, person: Person, **quote_args: object) -> Policy:
     command = QuoteInput(
         "LTM-15",
         person.party_id,
