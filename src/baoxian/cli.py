@@ -461,7 +461,8 @@ def enrol(
         uow=application.uow, catalog=application.catalog, clock=application.policies.clock
     )
     batch = batch_id or members_csv.name
-    report = _run(lambda: service.enrol(policy_number, read_member_csv(members_csv), batch))
+    with console.status("批量投保中：校验并写入成员 Enrolling: validating and writing members…"):
+        report = _run(lambda: service.enrol(policy_number, read_member_csv(members_csv), batch))
     console.print(
         f"批次 Batch {report.batch_id}: 收到 received {report.received:,}，"
         f"新增 enrolled {report.enrolled:,}，已在保 already {report.already_enrolled:,}，"
