@@ -109,6 +109,14 @@ class Coverage(Strict):
     sub_limits: list[SubLimit] = Field(default_factory=list)
     waiting_period: WaitingPeriod | None = None
     perils: list[Code] = Field(default_factory=list)
+    item_categories: list[Code] = Field(
+        default_factory=list,
+        description="bill item categories this coverage pays (in_list, out_of_list, special_drug…)",
+    )
+    diagnosis_prefixes: list[str] = Field(
+        default_factory=list,
+        description="ICD-10 prefixes the claim's diagnosis must start with (e.g. critical illness)",
+    )
     drug_list: list[Drug] = Field(default_factory=list)
     designated_providers_only: bool = False
 
