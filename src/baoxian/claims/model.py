@@ -49,6 +49,8 @@ class HealthClaim:
     pre_existing: bool = False
     provider: str = ""
     invoice_no: str = ""
+    discharge_date: date | None = None  # None for a pharmacy purchase or outpatient visit
+    channel: str = "portal"  # portal / api / cli / settlement_import
 
 
 @dataclass(frozen=True, slots=True)
