@@ -11,6 +11,8 @@ from sqlalchemy import Engine
 
 from baoxian.catalog.repository import CatalogRepository
 from baoxian.catalog.services import Catalog
+from baoxian.claims.repository import SqlClaimsUnitOfWorkFactory
+from baoxian.claims.services import ClaimService
 from baoxian.policies.repository import SqlUnitOfWorkFactory
 from baoxian.policies.services import PolicyService
 from baoxian.settings import Settings
@@ -29,6 +31,7 @@ class App:
     catalog: Catalog
     policies: PolicyService
     uow: SqlUnitOfWorkFactory
+    claims: ClaimService
 
 
 def build(
@@ -43,4 +46,11 @@ def build(
     catalog = Catalog(CatalogRepository(settings.catalog_dir))
     uow = SqlUnitOfWorkFactory(engine, cipher)
     policies = PolicyService(uow=uow, catalog=catalog, clock=clock, new_id=new_id)
-    return App(settings, engine, cipher, catalog, policies, uow)
+    claims = ClaimService(
+        uow=SqlClaimsUnitOfWorkFactory(engine, clock),
+        policies=policies,
+        catalog=catalog,
+        clock=clock,
+        new_id=new_id,
+    )
+    return App(settings, engine, cipher, catalog, policies, uow, claims)

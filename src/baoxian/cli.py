@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
 import typer
+from pydantic import BaseModel
 from rich.console import Console
 from rich.table import Table
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
@@ -24,6 +25,7 @@ from baoxian.bootstrap import App, build
 from baoxian.catalog.repository import Problem
 from baoxian.catalog.schema import Product, json_schema
 from baoxian.catalog.services import validate_catalog
+from baoxian.claims.model import ClaimCase
 from baoxian.policies.model import Beneficiary, Policy, Quote
 from baoxian.policies.schemas import InsuredPersonIn, PersonIn, QuoteRequestFile
 from baoxian.policies.services import InsuredInput
@@ -383,12 +385,20 @@ def _quote_request(
 
 
 def _read_request(file: Path) -> QuoteRequestFile:
+    return _read_model(file, QuoteRequestFile)
+
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def _read_model(file: Path, model: type[M]) -> M:
+    """A YAML/JSON file checked against an input schema; problems exit 2 with their path."""
     import yaml
     from pydantic import ValidationError
 
     try:
         raw = yaml.safe_load(file.read_text(encoding="utf-8"))
-        return QuoteRequestFile.model_validate(raw)
+        return model.model_validate(raw)
     except OSError as error:
         raise typer.BadParameter(f"无法读取文件 / cannot read {file}: {error}") from None
     except yaml.YAMLError as error:
@@ -397,7 +407,7 @@ def _read_request(file: Path) -> QuoteRequestFile:
         problems = "; ".join(
             f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in error.errors()
         )
-        raise typer.BadParameter(f"投保请求有误 / invalid quote request: {problems}") from None
+        raise typer.BadParameter(f"文件内容有误 / invalid file content: {problems}") from None
 
 
 def _print_quote(created: Quote) -> None:
@@ -711,6 +721,101 @@ def endorse_remove_member(
     application = _app(catalog)
     day = parse_date(effective, "--effective")
     _print_policy(_run(lambda: application.policies.remove_members(policy_number, day, [member])))
+
+
+# --------------------------------------------------------------------------- claims
+
+claim_app = typer.Typer(help="理赔 Claims: report, decide, pay, show.", no_args_is_help=True)
+app.add_typer(claim_app, name="claim")
+
+
+@claim_app.command("report")
+def claim_report(
+    file: Annotated[Path, typer.Argument(help="报案文件 Claim file (YAML/JSON)")],
+    channel: Annotated[str, typer.Option(help="渠道 Channel")] = "cli",
+    decide: Annotated[bool, typer.Option(help="报案后立即理算 Decide at once")] = True,
+    catalog: CatalogDir = None,
+) -> None:
+    """报案 Report a claim from a file (see examples/claim-*.yaml); decides it at once."""
+    from baoxian.claims.schemas import ClaimFile
+
+    claim = _read_model(file, ClaimFile).claim.to_claim(channel)
+    application = _app(catalog)
+    case = _run(lambda: application.claims.report(claim, channel=channel))
+    if decide:
+        case = _run(lambda: application.claims.decide(case.claim_id))
+    _print_claim(case)
+
+
+@claim_app.command("decide")
+def claim_decide(claim_id: str, catalog: CatalogDir = None) -> None:
+    """理算 Decide a reported claim (re-running changes nothing)."""
+    application = _app(catalog)
+    _print_claim(_run(lambda: application.claims.decide(claim_id)))
+
+
+@claim_app.command("pay")
+def claim_pay(
+    claim_id: str,
+    payee_kind: Annotated[str, typer.Option(help="insured / pharmacy / hospital")] = "insured",
+    catalog: CatalogDir = None,
+) -> None:
+    """支付 Instruct payment of an approved claim (idempotent)."""
+    if payee_kind not in ("insured", "pharmacy", "hospital"):
+        raise typer.BadParameter("收款方应为 insured / pharmacy / hospital")
+    application = _app(catalog)
+    case, payment = _run(lambda: application.claims.pay(claim_id, payee_kind))  # type: ignore[arg-type]
+    _print_claim(case)
+    console.print(
+        f"支付指令 Payment {payment.payment_id}: {payment.amount} → {payment.payee_kind} "
+        f"{payment.payee}"
+    )
+
+
+@claim_app.command("show")
+def claim_show(claim_id: str, catalog: CatalogDir = None) -> None:
+    """赔案详情与理赔计算书 Show a claim, its explanation of benefits and its history."""
+    application = _app(catalog)
+    _print_claim(_run(lambda: application.claims.case(claim_id)))
+    for event in application.claims.history(claim_id):
+        console.print(f"  {event.occurred_at:%Y-%m-%d %H:%M} {event.event_type}")
+
+
+def _print_claim(case: ClaimCase) -> None:
+    payable = "—" if case.payable is None else f"{case.payable}"
+    console.print(
+        f"赔案 Claim [bold]{case.claim_id}[/]  保单 {case.claim.policy_number}  "
+        f"状态 {case.status.value}  赔付 payable {payable}  "
+        f"已付 paid {case.paid}  准备金 reserve {case.reserve}"
+    )
+    if case.eob is None:
+        return
+    table = Table(title="理赔计算书 Explanation of benefits")
+    for header in ("项目 Item", "责任 Coverage", "扣减 Reduction", "原因 Reason"):
+        table.add_column(header, overflow="fold")
+    for reason in case.eob["reasons"]:
+        table.add_row(
+            "claim",
+            "—",
+            f"{Money.from_fen(reason['reduction_fen']).amount:,.2f}",
+            f"{reason['zh']} / {reason['en']}",
+        )
+    for item in case.eob["items"]:
+        for step in item["steps"]:
+            table.add_row(
+                item["item"],
+                item["coverage"] or "—",
+                f"{Money.from_fen(step['reduction_fen']).amount:,.2f}",
+                f"{step['zh']} / {step['en']}",
+            )
+        table.add_row(
+            f"[bold]{item['item']}[/]",
+            item["coverage"] or "—",
+            "",
+            f"[bold]申请 {Money.from_fen(item['claimed_fen']).amount:,.2f} → "
+            f"赔付 {Money.from_fen(item['payable_fen']).amount:,.2f}[/]",
+        )
+    console.print(table)
 
 
 # --------------------------------------------------------------------------- errors

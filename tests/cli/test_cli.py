@@ -174,3 +174,31 @@ def test_quote_file_with_unknown_key_is_refused(tmp_path: Path) -> None:
     assert "colour" in out and "Extra inputs are not permitted" in out
     code, out = run("quote")
     assert code == 2 and "--file" in out
+
+
+def test_claim_report_decide_pay_show(tmp_path: Path) -> None:
+    run("init")
+    service = build().policies
+    person = service.register_person("王建国", ID, "13812345678", medical_insurance_city="110000")
+    insured = (InsuredInput("person", person.party_id),)
+    quote = service.create_quote(QuoteInput("BJ-HMB", person.party_id, date(2026, 1, 1), insured))
+    number = service.issue_policy(quote.quote_id).policy_number
+    example = (CATALOG_DIR.parent / "examples" / "claim-huiminbao.yaml").read_text("utf-8")
+    claim = tmp_path / "claim.yaml"
+    claim.write_text(
+        example.replace("BJHMB202600000001", number).replace(
+            "REPLACE-WITH-INSURED-KEY", person.party_id
+        ),
+        "utf-8",
+    )
+    code, out = run("claim", "report", str(claim))
+    assert code == 0, out
+    # in-list: 50,000 − 30,000 医保 − 18,000 deductible = 2,000 × 80% = 1,600
+    # out-of-list: 8,000 × 70% = 5,600
+    assert "approved" in out and "¥7,200.00" in out and "共用年度免赔额" in out
+    code, out = run("claim", "pay", "CLM-2026-000001")
+    assert code == 0 and "paid" in out and "¥7,200.00 → insured" in out
+    code, out = run("claim", "show", "CLM-2026-000001")
+    assert code == 0 and "claim.paid" in out
+    code, out = run("claim", "show", "NOPE")
+    assert code == 1 and "claim.not_found" in out
