@@ -25,7 +25,7 @@ from baoxian.bootstrap import App, build
 from baoxian.catalog.repository import Problem
 from baoxian.catalog.schema import Product, json_schema
 from baoxian.catalog.services import validate_catalog
-from baoxian.claims.model import ClaimCase
+from baoxian.claims.case import ClaimCase
 from baoxian.policies.model import Beneficiary, Policy, Quote
 from baoxian.policies.schemas import InsuredPersonIn, PersonIn, QuoteRequestFile
 from baoxian.policies.services import InsuredInput

@@ -12,7 +12,8 @@ from sqlalchemy import Engine
 
 from baoxian.catalog.repository import CatalogRepository
 from baoxian.catalog.services import Catalog
-from baoxian.claims.model import BillItem, ClaimStatus, HealthClaim, PropertyClaim
+from baoxian.claims.case import ClaimStatus
+from baoxian.claims.model import BillItem, HealthClaim, PropertyClaim
 from baoxian.claims.repository import SqlClaimsUnitOfWorkFactory
 from baoxian.claims.services import ClaimService
 from baoxian.policies.repository import SqlUnitOfWorkFactory

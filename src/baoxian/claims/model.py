@@ -11,14 +11,12 @@ Every fen is accounted for: ``claimed = payable + Σ reductions`` per item.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
-from enum import StrEnum
-from typing import Any, Literal
+from typing import Literal
 
 from baoxian.catalog.schema import Coverage, PlanVersion
-from baoxian.shared.errors import InvalidTransition
 from baoxian.shared.money import Money, total
 
 Outcome = Literal["pay", "partial", "decline"]
@@ -489,90 +487,3 @@ def _property_claim(
         "over what is left of the sum insured",
     )
     return [ledger.result(coverage.code)], used.add(limit_key, ledger.amount)
-
-
-# --------------------------------------------------------------------------- the claim case
-
-
-class ClaimStatus(StrEnum):
-    REPORTED = "reported"  # 报案
-    REFERRED = "referred"  # 转人工
-    APPROVED = "approved"  # 核赔通过，待支付
-    DECLINED = "declined"  # 拒赔 / 零赔付结案
-    PAID = "paid"  # 已支付
-
-
-CLAIM_TRANSITIONS: Mapping[ClaimStatus, frozenset[ClaimStatus]] = {
-    ClaimStatus.REPORTED: frozenset(
-        {ClaimStatus.APPROVED, ClaimStatus.REFERRED, ClaimStatus.DECLINED}
-    ),
-    ClaimStatus.REFERRED: frozenset({ClaimStatus.APPROVED, ClaimStatus.DECLINED}),
-    ClaimStatus.APPROVED: frozenset({ClaimStatus.PAID}),
-    ClaimStatus.DECLINED: frozenset(),
-    ClaimStatus.PAID: frozenset(),
-}
-
-
-@dataclass(frozen=True, slots=True)
-class ClaimCase:
-    """A claim with its state: status, the money (paid + reserve = incurred) and its EOB."""
-
-    claim: Claim
-    term_no: int
-    status: ClaimStatus
-    channel: str
-    reserve: Money
-    paid: Money
-    payable: Money | None = None
-    eob: Mapping[str, Any] | None = None
-    green_channel: bool = False
-    version: int = 0
-
-    @property
-    def claim_id(self) -> str:
-        return self.claim.claim_id
-
-    @property
-    def incurred(self) -> Money:
-        return self.paid + self.reserve
-
-
-def move(case: ClaimCase, to: ClaimStatus) -> ClaimCase:
-    """The claim state machine; an invalid move changes nothing."""
-    if to not in CLAIM_TRANSITIONS[case.status]:
-        raise InvalidTransition(
-            f"claim.cannot_{to.value}",
-            f"赔案 {case.claim_id} 当前状态为 {case.status.value}，不能变为 {to.value}",
-            f"claim {case.claim_id} is {case.status.value}; it cannot become {to.value}",
-        )
-    return replace(case, status=to)
-
-
-def eob_json(assessment: Assessment) -> dict[str, Any]:
-    """The explanation of benefits as stored and shown (every step with its reason)."""
-    return {
-        "outcome": assessment.outcome,
-        "claimed_fen": assessment.claimed.fen,
-        "payable_fen": assessment.payable.fen,
-        "reasons": [_step_json(s) for s in assessment.reasons],
-        "items": [
-            {
-                "item": i.item,
-                "coverage": i.coverage,
-                "claimed_fen": i.claimed.fen,
-                "payable_fen": i.payable.fen,
-                "steps": [_step_json(s) for s in i.steps],
-            }
-            for i in assessment.items
-        ],
-    }
-
-
-def _step_json(step: Step) -> dict[str, Any]:
-    return {
-        "rule": step.rule,
-        "coverage": step.coverage,
-        "reduction_fen": step.reduction.fen,
-        "zh": step.zh,
-        "en": step.en,
-    }

@@ -9,12 +9,11 @@ from typing import Any, Self
 from sqlalchemy import Connection, Engine, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
+from baoxian.claims.case import ClaimCase, ClaimStatus
 from baoxian.claims.model import (
     Accumulators,
     BillItem,
     Claim,
-    ClaimCase,
-    ClaimStatus,
     HealthClaim,
     PropertyClaim,
     claimed_amount,
@@ -84,6 +83,15 @@ def _row_values(case: ClaimCase) -> dict[str, Any]:
         "green_channel": case.green_channel,
         "data": claim_json(claim),
         "assessment": None if case.eob is None else dict(case.eob),
+        "review": None if case.review is None else dict(case.review),
+        "product_code": case.product_code,
+        "straight_through": case.straight_through,
+        "quality_sample": case.quality_sample,
+        "fast_track": case.fast_track,
+        "stage": case.stage,
+        "sla_due_at": case.sla_due_at,
+        "assignee": case.assignee,
+        "incurred_fen": case.incurred.fen,
     }
 
 
@@ -161,6 +169,14 @@ def _case_from_row(row: Any) -> ClaimCase:
         eob=row.assessment,
         green_channel=row.green_channel,
         version=row.version,
+        product_code=row.product_code,
+        review=row.review,
+        straight_through=row.straight_through,
+        quality_sample=row.quality_sample,
+        fast_track=row.fast_track,
+        stage=row.stage,
+        sla_due_at=row.sla_due_at,
+        assignee=row.assignee,
     )
 
 

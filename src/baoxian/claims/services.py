@@ -14,16 +14,13 @@ from dataclasses import dataclass, replace
 from typing import Any, Literal
 
 from baoxian.catalog.services import Catalog
+from baoxian.claims.case import ClaimCase, ClaimStatus, eob_json, move
 from baoxian.claims.model import (
     Claim,
-    ClaimCase,
-    ClaimStatus,
     CoverSnapshot,
     HealthClaim,
     adjudicate,
     claimed_amount,
-    eob_json,
-    move,
 )
 from baoxian.claims.repository import PaymentInstruction, SqlClaimsUnitOfWork
 from baoxian.policies.model import Policy, PolicyStatus
@@ -66,6 +63,7 @@ class ClaimService:
                 reserve=claimed,
                 paid=Money.ZERO,
                 green_channel=green_channel,
+                product_code=policy.product_code,
             )
             uow.claims.add(case)
             self._record(

@@ -3,7 +3,20 @@ across contexts); money is whole fen."""
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Boolean, Column, Date, Index, Integer, String, Table
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Table,
+    UniqueConstraint,
+    false,
+)
 
 from baoxian.store.tables import JsonData, UtcDateTime, metadata
 
@@ -33,8 +46,17 @@ claims = Table(
     Column("decided_at", UtcDateTime, nullable=True),
     Column("paid_at", UtcDateTime, nullable=True),
     Column("version", Integer, nullable=False),
+    Column("product_code", String(32), nullable=False, server_default="", index=True),
+    Column("straight_through", Boolean, nullable=True),  # None until decided
+    Column("quality_sample", Boolean, nullable=False, server_default=false()),
+    Column("fast_track", String(16), nullable=False, server_default=""),  # special_drug / …
+    Column("stage", String(24), nullable=False, server_default=""),  # fast-track stage
+    Column("sla_due_at", UtcDateTime, nullable=True),
+    Column("assignee", String(64), nullable=True),  # handler of a referred claim
+    Column("incurred_fen", BigInteger, nullable=False, server_default="0"),
 )
 Index("ix_claims_insured", claims.c.policy_number, claims.c.unit_key)
+Index("ix_claims_queue", claims.c.status, claims.c.assignee)
 
 claim_ledgers = Table(
     "claim_ledgers",
@@ -58,4 +80,35 @@ payments = Table(
     Column("idempotency_key", String(100), nullable=False, unique=True),
     Column("status", String(16), nullable=False),
     Column("created_at", UtcDateTime, nullable=False),
+)
+
+handlers = Table(
+    "claim_handlers",
+    metadata,
+    Column("handler_id", String(64), primary_key=True),
+    Column("name", String(100), nullable=False),
+    Column("authority_fen", BigInteger, nullable=False),  # may approve up to this payable
+    Column("active", Boolean, nullable=False),
+)
+
+blobs = Table(
+    "claim_blobs",
+    metadata,
+    Column("sha256", String(64), primary_key=True),  # content-addressed: stored once
+    Column("size_bytes", BigInteger, nullable=False),
+    Column("content", LargeBinary, nullable=False),
+)
+
+documents = Table(
+    "claim_documents",
+    metadata,
+    Column("document_id", String(36), primary_key=True),
+    Column("claim_id", String(36), ForeignKey("claims.claim_id"), nullable=False, index=True),
+    Column("kind", String(24), nullable=False),  # photo / invoice / discharge_summary / …
+    Column("filename", String(200), nullable=False),
+    Column("media_type", String(100), nullable=False),
+    Column("size_bytes", BigInteger, nullable=False),
+    Column("sha256", String(64), ForeignKey("claim_blobs.sha256"), nullable=False),
+    Column("uploaded_at", UtcDateTime, nullable=False),
+    UniqueConstraint("claim_id", "sha256"),
 )
