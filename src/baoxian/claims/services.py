@@ -42,7 +42,11 @@ class ClaimService:
     new_id: Callable[[], str]
 
     def report(
-        self, claim: Claim, channel: str = "portal", green_channel: bool = False
+        self,
+        claim: Claim,
+        channel: str = "portal",
+        green_channel: bool = False,
+        fast_track: str = "",
     ) -> ClaimCase:
         """报案: check the policy and insured exist, keep the claim with a case reserve equal
         to what is claimed, and record it.  Reporting the same claim ID twice returns the
@@ -64,6 +68,7 @@ class ClaimService:
                 paid=Money.ZERO,
                 green_channel=green_channel,
                 product_code=policy.product_code,
+                fast_track=fast_track,
             )
             uow.claims.add(case)
             self._record(
