@@ -11,6 +11,7 @@ from sqlalchemy import Engine
 
 from baoxian.catalog.repository import CatalogRepository
 from baoxian.catalog.services import Catalog
+from baoxian.claims.documents import DocumentService
 from baoxian.claims.repository import SqlClaimsUnitOfWorkFactory
 from baoxian.claims.services import ClaimService
 from baoxian.policies.repository import SqlUnitOfWorkFactory
@@ -32,6 +33,7 @@ class App:
     policies: PolicyService
     uow: SqlUnitOfWorkFactory
     claims: ClaimService
+    documents: DocumentService
 
 
 def build(
@@ -53,4 +55,5 @@ def build(
         clock=clock,
         new_id=new_id,
     )
-    return App(settings, engine, cipher, catalog, policies, uow, claims)
+    documents = DocumentService(SqlClaimsUnitOfWorkFactory(engine, clock), clock, new_id)
+    return App(settings, engine, cipher, catalog, policies, uow, claims, documents=documents)

@@ -772,22 +772,276 @@ def claim_pay(
     )
 
 
+@claim_app.command("queue")
+def claim_queue(
+    handler: Annotated[str | None, typer.Option(help="处理人 Handler ID")] = None,
+    catalog: CatalogDir = None,
+) -> None:
+    """人工审核队列 Claims waiting for a person: green channel first, then the SLA clock."""
+    application = _app(catalog)
+    table = Table(title="人工审核队列 Review queue")
+    for header in (
+        "赔案 Claim",
+        "状态 Status",
+        "准备金 Reserve",
+        "绿色通道",
+        "处理人 Handler",
+        "原因 Reasons",
+    ):
+        table.add_column(header, overflow="fold")
+    for case in _run(lambda: application.claims.queue(handler)):
+        findings = (case.review or {}).get("findings", [])
+        table.add_row(
+            case.claim_id,
+            f"{case.status.zh} {case.status.value}",
+            f"{case.reserve}",
+            "✓" if case.green_channel else "",
+            case.assignee or "—",
+            "; ".join(f["zh"] for f in findings),
+        )
+    console.print(table)
+
+
+@claim_app.command("handler")
+def claim_handler(
+    handler_id: str,
+    name: Annotated[str, typer.Option(help="姓名 Name")],
+    authority: Annotated[str, typer.Option(help="审批权限（元）Authority limit, CNY")],
+    catalog: CatalogDir = None,
+) -> None:
+    """登记理赔员及审批权限 Register a claims handler and the payable they may approve."""
+    application = _app(catalog)
+    limit = _money_option(authority, "--authority")
+    handler = _run(lambda: application.claims.add_handler(handler_id, name, limit))
+    console.print(f"理赔员 Handler {handler.handler_id} {handler.name}: {handler.authority}")
+
+
+@claim_app.command("assign")
+def claim_assign(claim_id: str, handler: str, catalog: CatalogDir = None) -> None:
+    """分配 Assign a waiting claim to a handler."""
+    application = _app(catalog)
+    _print_claim(_run(lambda: application.claims.assign(claim_id, handler)))
+
+
+@claim_app.command("approve")
+def claim_approve(
+    claim_id: str,
+    handler: Annotated[str, typer.Option(help="处理人 Handler ID")],
+    note: Annotated[str, typer.Option(help="审核意见 Note")] = "",
+    catalog: CatalogDir = None,
+) -> None:
+    """核赔通过 Approve a referred claim within the handler's authority; pays at once."""
+    application = _app(catalog)
+    _print_claim(_run(lambda: application.claims.approve(claim_id, handler, note)))
+
+
+@claim_app.command("decline")
+def claim_decline(
+    claim_id: str,
+    handler: Annotated[str, typer.Option(help="处理人 Handler ID")],
+    reason_zh: Annotated[str, typer.Option("--reason-zh", help="拒赔原因（中文）")],
+    reason_en: Annotated[str, typer.Option("--reason-en", help="Reason in English")],
+    catalog: CatalogDir = None,
+) -> None:
+    """拒赔 Decline a referred claim, with the reason in Chinese and English."""
+    application = _app(catalog)
+    _print_claim(_run(lambda: application.claims.decline(claim_id, handler, reason_zh, reason_en)))
+
+
+@claim_app.command("request-info")
+def claim_request_info(
+    claim_id: str,
+    handler: Annotated[str, typer.Option(help="处理人 Handler ID")],
+    what_zh: Annotated[str, typer.Option("--what-zh", help="需补充的资料（中文）")],
+    what_en: Annotated[str, typer.Option("--what-en", help="What is needed, in English")],
+    catalog: CatalogDir = None,
+) -> None:
+    """补充资料 Ask the customer or provider for more information."""
+    application = _app(catalog)
+    _print_claim(_run(lambda: application.claims.request_info(claim_id, handler, what_zh, what_en)))
+
+
+@claim_app.command("info-received")
+def claim_info_received(claim_id: str, note: str = "", catalog: CatalogDir = None) -> None:
+    """资料已补齐 The information arrived: back to the handler's queue."""
+    application = _app(catalog)
+    _print_claim(_run(lambda: application.claims.provide_info(claim_id, note)))
+
+
+@claim_app.command("prepay")
+def claim_prepay(
+    claim_id: str,
+    amount: Annotated[str, typer.Option(help="预赔付金额（元）Amount, CNY")],
+    request_id: Annotated[str, typer.Option(help="请求号（重试不重复支付）Request ID")],
+    payee_kind: Annotated[str, typer.Option(help="insured / pharmacy / hospital")] = "insured",
+    catalog: CatalogDir = None,
+) -> None:
+    """预赔付 Pay part of a claim before the final assessment (trued up when decided)."""
+    if payee_kind not in ("insured", "pharmacy", "hospital"):
+        raise typer.BadParameter("收款方应为 insured / pharmacy / hospital")
+    application = _app(catalog)
+    money = _money_option(amount, "--amount")
+    case, payment = _run(
+        lambda: application.claims.prepay(claim_id, money, request_id, payee_kind)  # type: ignore[arg-type]
+    )
+    _print_claim(case)
+    console.print(f"预赔付 Pre-payment {payment.payment_id}: {payment.amount} → {payment.payee}")
+
+
+@claim_app.command("delivered")
+def claim_delivered(claim_id: str, pharmacy: str, catalog: CatalogDir = None) -> None:
+    """特药送达 The pharmacy confirms a special drug reached the patient."""
+    application = _app(catalog)
+    _print_claim(_run(lambda: application.claims.drug_delivered(claim_id, pharmacy)))
+
+
+@claim_app.command("sla")
+def claim_sla(catalog: CatalogDir = None) -> None:
+    """特药直付超时 Special-drug claims past their 48-hour clock and not delivered."""
+    application = _app(catalog)
+    late = _run(application.claims.sla_breaches)
+    if not late:
+        console.print("没有超时案件 No claim is past its clock")
+    for case in late:
+        due = f"{case.sla_due_at:%Y-%m-%d %H:%M}" if case.sla_due_at else ""
+        console.print(f"{case.claim_id}  {case.stage}  时限 due {due} UTC")
+
+
 @claim_app.command("show")
 def claim_show(claim_id: str, catalog: CatalogDir = None) -> None:
     """赔案详情与理赔计算书 Show a claim, its explanation of benefits and its history."""
     application = _app(catalog)
     _print_claim(_run(lambda: application.claims.case(claim_id)))
+    console.print("状态历史 History")
     for event in application.claims.history(claim_id):
         console.print(f"  {event.occurred_at:%Y-%m-%d %H:%M} {event.event_type}")
+
+
+@claim_app.command("attach")
+def claim_attach(
+    claim_id: str,
+    file: Annotated[
+        Path, typer.Argument(help="资料文件 Document file", exists=True, dir_okay=False)
+    ],
+    kind: Annotated[
+        str, typer.Option(help="资料类型 Kind: photo / invoice / discharge_summary / … / other")
+    ],
+    sha256: Annotated[
+        str | None, typer.Option("--sha256", help="期望的校验值 Expected SHA-256 (hex)")
+    ] = None,
+    catalog: CatalogDir = None,
+) -> None:
+    """上传理赔资料 Attach a photo or document to a claim (the same file twice: no change)."""
+    from baoxian.claims.documents import media_type_for
+
+    content = file.read_bytes()
+    media_type = media_type_for(file.name) or "application/octet-stream"
+    application = _app(catalog)
+    document = _run(
+        lambda: application.documents.attach(
+            claim_id, kind, file.name, media_type, content, expected_sha256=sha256
+        )
+    )
+    console.print(f"理赔资料 Document [bold]{document.document_id}[/]", soft_wrap=True)
+    console.print(f"SHA-256 {document.sha256}", soft_wrap=True)
+
+
+@claim_app.command("documents")
+def claim_documents(claim_id: str, catalog: CatalogDir = None) -> None:
+    """理赔资料清单 List a claim's photos and documents with their checksums."""
+    from baoxian.shared.clock import SHANGHAI
+
+    application = _app(catalog)
+    found = _run(lambda: application.documents.list(claim_id))
+    table = Table(title=f"理赔资料 Documents — {claim_id}")
+    headers = ("编号 ID", "类型 Kind", "文件名 Filename", "格式 Type", "大小 Bytes", "SHA-256")
+    for header in (*headers, "上传时间 Uploaded"):
+        table.add_column(header, overflow="fold")
+    for d in found:
+        uploaded = d.uploaded_at.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M")
+        kind = f"{d.kind_zh} {d.kind}"
+        size = f"{d.size_bytes:,}"
+        table.add_row(d.document_id, kind, d.filename, d.media_type, size, d.sha256, uploaded)
+    console.print(table)
+
+
+@claim_app.command("metrics")
+def claim_metrics(
+    as_json: Annotated[bool, typer.Option("--json", help="输出 JSON Print JSON")] = False,
+    catalog: CatalogDir = None,
+) -> None:
+    """理赔指标 Claims metrics by product and channel: counts, STP rate, cycle times, money."""
+    from baoxian.claims.metrics import claims_metrics
+
+    rows = claims_metrics(_app(catalog).engine)
+    if as_json:
+        typer.echo(json.dumps([row.as_json() for row in rows], ensure_ascii=False, indent=2))
+        return
+    table = Table(title="理赔指标 Claims metrics (p50 / p90)")
+    for header in (
+        "产品 Product",
+        "渠道 Channel",
+        "报案 Reported",
+        "已决 Decided",
+        "已付 Paid",
+        "未决 Open",
+        "直通率 STP",
+        "报案→决定 To decision",
+        "报案→支付 To payment",
+        "申请 Claimed",
+        "已付金额 Paid",
+        "未决准备金 Reserve",
+    ):
+        table.add_column(header, overflow="fold")
+    for row in rows:
+        figures = row.as_json()
+        table.add_row(
+            row.product_code,
+            row.channel,
+            *(str(figures[k]) for k in ("reported", "decided", "paid", "open")),
+            "—" if figures["stp_rate"] is None else f"{Decimal(figures['stp_rate']):.2%}",
+            _cycle(row.report_to_decision.p50, row.report_to_decision.p90),
+            _cycle(row.report_to_payment.p50, row.report_to_payment.p90),
+            f"{row.claimed_amount}",
+            f"{row.paid_amount}",
+            f"{row.outstanding_reserve}",
+        )
+    console.print(table)
+
+
+def _cycle(p50: int | None, p90: int | None) -> str:
+    """Two durations in seconds as ``d hh:mm:ss`` (— where nothing was measured)."""
+
+    def text(seconds: int | None) -> str:
+        if seconds is None:
+            return "—"
+        days, rest = divmod(seconds, 86_400)
+        clock = f"{rest // 3600:02d}:{rest % 3600 // 60:02d}:{rest % 60:02d}"
+        return f"{days}d {clock}" if days else clock
+
+    return f"{text(p50)} / {text(p90)}"
 
 
 def _print_claim(case: ClaimCase) -> None:
     payable = "—" if case.payable is None else f"{case.payable}"
     console.print(
         f"赔案 Claim [bold]{case.claim_id}[/]  保单 {case.claim.policy_number}  "
-        f"状态 {case.status.value}  赔付 payable {payable}  "
+        f"状态 {case.status.zh} {case.status.value}  赔付 payable {payable}  "
         f"已付 paid {case.paid}  准备金 reserve {case.reserve}"
     )
+    extras = [
+        ("绿色通道 green channel", "✓" if case.green_channel else ""),
+        ("快速通道 fast track", f"{case.fast_track} {case.stage}".strip()),
+        ("时限 SLA due", f"{case.sla_due_at:%Y-%m-%d %H:%M} UTC" if case.sla_due_at else ""),
+        ("处理人 handler", case.assignee or ""),
+        ("自动通过 straight through", {True: "✓", False: "✗", None: ""}[case.straight_through]),
+        ("质检抽样 QA sample", "✓" if case.quality_sample else ""),
+    ]
+    shown = "  ".join(f"{label} {value}" for label, value in extras if value)
+    if shown:
+        console.print(shown)
+    for finding in (case.review or {}).get("findings", []):
+        console.print(f"  审核 review [{finding['code']}] {finding['zh']} / {finding['en']}")
     if case.eob is None:
         return
     table = Table(title="理赔计算书 Explanation of benefits")
@@ -816,6 +1070,15 @@ def _print_claim(case: ClaimCase) -> None:
             f"赔付 {Money.from_fen(item['payable_fen']).amount:,.2f}[/]",
         )
     console.print(table)
+
+
+def _money_option(value: str, option: str) -> Money:
+    try:
+        return Money.of(value)
+    except (ArithmeticError, ValueError):
+        raise typer.BadParameter(
+            f"{option} 应为金额，如 1000 或 1000.50 / {option} must be an amount such as 1000.50"
+        ) from None
 
 
 # --------------------------------------------------------------------------- errors

@@ -195,9 +195,10 @@ def test_claim_report_decide_pay_show(tmp_path: Path) -> None:
     assert code == 0, out
     # in-list: 50,000 − 30,000 医保 − 18,000 deductible = 2,000 × 80% = 1,600
     # out-of-list: 8,000 × 70% = 5,600
-    assert "approved" in out and "¥7,200.00" in out and "共用年度免赔额" in out
-    code, out = run("claim", "pay", "CLM-2026-000001")
-    assert code == 0 and "paid" in out and "¥7,200.00 → insured" in out
+    # straight through: decided and paid at once
+    assert "状态 已支付 paid" in out and "已付 paid ¥7,200.00" in out and "共用年度免赔额" in out
+    code, out = run("claim", "pay", "CLM-2026-000001")  # a re-run pays nothing more
+    assert code == 0 and "¥7,200.00 → insured" in out
     code, out = run("claim", "show", "CLM-2026-000001")
     assert code == 0 and "claim.paid" in out
     code, out = run("claim", "show", "NOPE")

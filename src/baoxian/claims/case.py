@@ -24,6 +24,7 @@ from enum import StrEnum
 from typing import Any
 
 from baoxian.claims.model import Assessment, Claim, Step
+from baoxian.claims.review import Review
 from baoxian.shared.errors import InvalidTransition
 from baoxian.shared.money import Money
 
@@ -117,6 +118,48 @@ def move(case: ClaimCase, to: ClaimStatus) -> ClaimCase:
     return replace(case, status=to)
 
 
+def decided(case: ClaimCase, assessment: Assessment, result: Review) -> tuple[ClaimCase, bool]:
+    """The case after an automatic decision, and whether the policy year's accumulators
+    move (deductibles and limits are consumed only by claims that are decided to pay).
+
+    * review ``decline`` → declined, nothing payable, accumulators untouched;
+    * review ``refer`` → referred to a person; the assessment is kept as the provisional
+      EOB and its payable as the reserve, but nothing is consumed until a handler decides
+      (the claim is then re-assessed against the accumulators of that moment);
+    * review ``pay`` → approved when something is payable, else declined as a decided zero
+      payment with the engine's reasons — both straight through.
+    """
+    review_data = review_json(result)
+    base = replace(
+        case,
+        eob=eob_json(assessment),
+        review=review_data,
+        quality_sample=result.quality_sample,
+    )
+    if result.outcome == "decline":
+        closed = replace(move(base, ClaimStatus.DECLINED), payable=Money.ZERO, reserve=Money.ZERO)
+        return replace(closed, straight_through=True), False
+    if result.outcome == "refer":
+        return replace(move(base, ClaimStatus.REFERRED), reserve=assessment.payable), False
+    payable = assessment.payable
+    to = ClaimStatus.DECLINED if payable.is_zero() else ClaimStatus.APPROVED
+    done = replace(move(base, to), payable=payable, reserve=payable, straight_through=True)
+    return done, not payable.is_zero()
+
+
+def review_json(result: Review) -> dict[str, Any]:
+    """The review as stored with the claim: route, every finding, score and QA sampling."""
+    return {
+        "outcome": result.outcome,
+        "findings": [
+            {"code": f.code, "severity": f.severity, "zh": f.zh, "en": f.en}
+            for f in result.findings
+        ],
+        "anomaly_score": result.anomaly_score,
+        "quality_sample": result.quality_sample,
+    }
+
+
 def eob_json(assessment: Assessment) -> dict[str, Any]:
     """The explanation of benefits as stored and shown (every step with its reason)."""
     return {
@@ -147,4 +190,13 @@ def _step_json(step: Step) -> dict[str, Any]:
     }
 
 
-__all__ = ["CLAIM_TRANSITIONS", "FAST_TRACKS", "ClaimCase", "ClaimStatus", "eob_json", "move"]
+__all__ = [
+    "CLAIM_TRANSITIONS",
+    "FAST_TRACKS",
+    "ClaimCase",
+    "ClaimStatus",
+    "decided",
+    "eob_json",
+    "move",
+    "review_json",
+]

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
+from datetime import datetime
 from typing import Any, Self
 
-from sqlalchemy import Connection, Engine, func, insert, select, update
+from sqlalchemy import ColumnElement, Connection, Engine, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from baoxian.claims.case import ClaimCase, ClaimStatus
@@ -18,6 +19,7 @@ from baoxian.claims.model import (
     PropertyClaim,
     claimed_amount,
 )
+from baoxian.claims.review import PriorClaim
 from baoxian.claims.tables import claim_ledgers, claims, payments
 from baoxian.policies.repository import SqlEventLog
 from baoxian.shared.clock import Clock, system_clock
@@ -146,11 +148,114 @@ class SqlClaimRepository:
         rows = self._connection.execute(select(claims).where(claims.c.invoice_no == invoice_no))
         return [_case_from_row(row) for row in rows]
 
+    def find(self, claim_id: str) -> ClaimCase | None:
+        try:
+            return self.get(claim_id)
+        except NotFound:
+            return None
+
+    def waiting(self, handler_id: str | None, limit: int) -> list[ClaimCase]:
+        """Claims waiting for a person (referred or waiting for information): green channel
+        first, then the nearest SLA clock, then the oldest; a handler sees their own and
+        the unassigned ones."""
+        condition: ColumnElement[bool] = claims.c.status.in_(["referred", "pending_info"])
+        if handler_id is not None:
+            condition = condition & (
+                (claims.c.assignee == handler_id) | claims.c.assignee.is_(None)
+            )
+        rows = self._connection.execute(
+            select(claims)
+            .where(condition)
+            .order_by(
+                claims.c.green_channel.desc(),
+                claims.c.sla_due_at.is_(None),
+                claims.c.sla_due_at,
+                claims.c.claim_id,
+            )
+            .limit(limit)
+        )
+        return [_case_from_row(row) for row in rows]
+
+    def overdue(self, now: datetime) -> list[ClaimCase]:
+        """Claims on a clock (特药直付) past it and not yet delivered."""
+        rows = self._connection.execute(
+            select(claims)
+            .where(
+                claims.c.sla_due_at.is_not(None),
+                claims.c.sla_due_at < now,
+                claims.c.stage != "delivered",
+                claims.c.status != "declined",
+            )
+            .order_by(claims.c.sla_due_at)
+        )
+        return [_case_from_row(row) for row in rows]
+
+    def prior_claims(self, claim: Claim) -> list[PriorClaim]:
+        """What review needs to know of earlier claims: every other claim of the same
+        insured, and every other claim anywhere in the book with the same invoice number."""
+        same_insured = (claims.c.policy_number == claim.policy_number) & (
+            claims.c.unit_key == claim.unit_key
+        )
+        condition = same_insured
+        if claim.invoice_no.strip():
+            condition = same_insured | (claims.c.invoice_no == claim.invoice_no)
+        rows = self._connection.execute(
+            select(claims.c.claim_id, claims.c.data)
+            .where(condition, claims.c.claim_id != claim.claim_id)
+            .order_by(claims.c.reported_at, claims.c.claim_id)
+        )
+        return [prior_claim(claim_from_json(row.data)) for row in rows]
+
+    def book_history(self) -> list[PriorClaim]:
+        """Every health claim in the book, as the peer statistics and provider profiles of
+        review read them (no discharge dates: the statistics do not use them)."""
+        rows = self._connection.execute(
+            select(
+                claims.c.claim_id,
+                claims.c.policy_number,
+                claims.c.unit_key,
+                claims.c.invoice_no,
+                claims.c.provider,
+                claims.c.loss_date,
+                claims.c.diagnosis,
+                claims.c.claimed_fen,
+            ).where(claims.c.kind == "health")
+        )
+        return [
+            PriorClaim(
+                r.claim_id,
+                r.policy_number,
+                r.unit_key,
+                r.invoice_no,
+                r.provider,
+                r.loss_date,
+                None,
+                r.diagnosis,
+                Money.from_fen(r.claimed_fen),
+            )
+            for r in rows
+        ]
+
     def count_by_status(self) -> dict[str, int]:
         rows = self._connection.execute(
             select(claims.c.status, func.count()).group_by(claims.c.status)
         )
         return {status: int(count) for status, count in rows}
+
+
+def prior_claim(claim: Claim) -> PriorClaim:
+    """A claim as review sees it when it is an earlier one."""
+    return PriorClaim(
+        claim.claim_id,
+        claim.policy_number,
+        claim.unit_key,
+        claim.invoice_no,
+        claim.provider if isinstance(claim, HealthClaim) else "",
+        claim.loss_date,
+        claim.discharge_date if isinstance(claim, HealthClaim) else None,
+        claim.diagnosis if isinstance(claim, HealthClaim) else "",
+        claimed_amount(claim),
+    )
 
 
 def _case_fields(case: ClaimCase) -> dict[str, Any]:
@@ -321,6 +426,12 @@ class SqlClaimsUnitOfWork:
     def commit(self) -> None:
         assert self._connection is not None
         self._connection.commit()
+
+    @property
+    def connection(self) -> Connection:
+        """The open transaction, for repositories kept beside this module (documents)."""
+        assert self._connection is not None, "use the unit of work inside a with block"
+        return self._connection
 
 
 class SqlClaimsUnitOfWorkFactory:
