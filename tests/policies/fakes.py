@@ -5,9 +5,10 @@ from __future__ import annotations
 import copy
 import itertools
 from dataclasses import dataclass, field, replace
+from datetime import date
 from typing import Self
 
-from baoxian.policies.model import Organisation, Party, Person, Policy, Quote
+from baoxian.policies.model import Organisation, Party, Person, Policy, PolicyTerm, Quote
 from baoxian.policies.ports import Event
 from baoxian.shared.errors import ConcurrencyConflict, NotFound
 
@@ -66,6 +67,7 @@ class FakePolicies:
     def __init__(self, data: dict[str, Policy], committed: dict[str, Policy]) -> None:
         self.data = data
         self.committed = committed
+        self.terms: dict[str, list[PolicyTerm]] = {}
 
     def add(self, policy: Policy) -> None:
         self.data[policy.policy_number] = policy
@@ -94,6 +96,12 @@ class FakePolicies:
     def find(self, *, holder_id: str | None = None, limit: int = 50) -> list[Policy]:
         found = [p for p in self.data.values() if holder_id in (None, p.holder_id)]
         return found[:limit]
+
+    def archive_term(self, policy_number: str, term: PolicyTerm) -> None:
+        self.terms.setdefault(policy_number, []).append(term)
+
+    def term_on(self, policy_number: str, on: date) -> PolicyTerm | None:
+        return next((t for t in self.terms.get(policy_number, []) if t.covers(on)), None)
 
 
 class FakeEvents:

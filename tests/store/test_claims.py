@@ -417,3 +417,29 @@ def test_unknown_insured_is_refused(world: World) -> None:
             PropertyClaim("C9", number, "NO-SITE", date(2026, 9, 16), "typhoon", M("1"))
         )
     assert error.value.code == "policy.unknown_insured"
+
+
+def test_claim_reported_after_renewal_is_decided_on_its_own_policy_year(world: World) -> None:
+    claims, policies = world.claims, world.policies
+    person = policies.register_person("李秀英", resident_id("11010519850312042"), "13812345679")
+    insured = (InsuredInput("person", person.party_id),)
+    quote = policies.create_quote(QuoteInput("LTM-15", person.party_id, date(2025, 3, 1), insured))
+    number = policies.issue_policy(quote.quote_id).policy_number
+
+    def bill(claim_id: str, amount: str, loss: date) -> HealthClaim:
+        item = BillItem("OUT", "目录外", "out_of_list", M(amount))
+        return stay(claim_id, number, person.party_id, item, loss=loss)
+
+    claims.report(bill("C1", "15000", date(2025, 6, 1)))
+    assert claims.decide("C1").payable == M("5000.00")  # 15,000 − the 10,000 annual deductible
+    renewed = policies.renew(number)
+    assert (renewed.term_no, renewed.term_start) == (2, date(2026, 3, 1))
+    # a loss in February 2026, reported after the renewal: the first year's deductible is spent
+    assert claims.report(bill("C2", "1000", date(2026, 2, 20))).term_no == 1
+    assert claims.decide("C2").payable == M("1000.00")
+    # a loss in the new policy year starts a new deductible
+    assert claims.report(bill("C3", "1000", date(2026, 4, 1))).term_no == 2
+    third = claims.decide("C3")
+    assert (third.status, third.payable) == (ClaimStatus.DECLINED, M("0"))
+    assert third.eob is not None
+    assert third.eob["items"][0]["steps"][0]["rule"] == "claim.deductible_annual"

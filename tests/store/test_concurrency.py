@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import Engine
 
 from baoxian.catalog.services import Catalog
-from baoxian.policies.model import Policy
+from baoxian.policies.model import Policy, PolicyTerm
 from baoxian.policies.ports import (
     EventLog,
     PartyRepository,
@@ -76,6 +76,12 @@ class _ReadThenWait:
 
     def find(self, *, holder_id: str | None = None, limit: int = 50) -> list[Policy]:
         return self._inner.find(holder_id=holder_id, limit=limit)
+
+    def archive_term(self, policy_number: str, term: PolicyTerm) -> None:
+        self._inner.archive_term(policy_number, term)
+
+    def term_on(self, policy_number: str, on: date) -> PolicyTerm | None:
+        return self._inner.term_on(policy_number, on)
 
 
 class _RacingUnitOfWork:

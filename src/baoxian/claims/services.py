@@ -97,9 +97,11 @@ class ClaimService:
         fast_track: str = "",
     ) -> ClaimCase:
         """报案: check the policy and insured exist, keep the claim with a case reserve equal
-        to what is claimed, and record it.  Reporting the same claim ID twice returns the
-        first report.  A special-drug claim (特药直付) starts its 48-hour clock now."""
-        policy = self.policies.policy(claim.policy_number)
+        to what is claimed, and record it.  The claim belongs to the policy term of the date
+        of loss — an earlier one when it is reported after a renewal.  Reporting the same
+        claim ID twice returns the first report.  A special-drug claim (特药直付) starts its
+        48-hour clock now."""
+        policy = self.policies.policy_on(claim.policy_number, claim.loss_date)
         policy.unit(claim.unit_key)
         _require_items(claim)
         _require_fast_track(claim, fast_track)
@@ -147,7 +149,7 @@ class ClaimService:
         case = self.case(claim_id)
         if case.status is not ClaimStatus.REPORTED:
             return case
-        policy = self.policies.policy(case.claim.policy_number)
+        policy = self.policies.policy_on(case.claim.policy_number, case.claim.loss_date)
         cover = snapshot(policy, case.claim.unit_key, self.catalog)
         stats = self.book_stats()
         with self.uow() as uow:
@@ -252,7 +254,7 @@ class ClaimService:
         case = self.case(claim_id)
         if case.status is not ClaimStatus.REFERRED:
             raise _not_waiting(case, ClaimStatus.APPROVED)
-        policy = self.policies.policy(case.claim.policy_number)
+        policy = self.policies.policy_on(case.claim.policy_number, case.claim.loss_date)
         cover = snapshot(policy, case.claim.unit_key, self.catalog)
         with self.uow() as uow:
             handler = HandlerRepository(uow.connection).get(handler_id)

@@ -317,6 +317,47 @@ class Policy:
     def term_days(self) -> int:
         return (self.term_end - self.term_start).days
 
+    def term(self) -> PolicyTerm:
+        """The current term as it will be archived when the policy is renewed."""
+        return PolicyTerm(
+            self.term_no,
+            self.plan_version,
+            self.term_start,
+            self.term_end,
+            self.ended_on,
+            self.cover,
+        )
+
+    def as_of(self, term: PolicyTerm) -> Policy:
+        """The policy as it stood in an earlier, archived term: that term's plan version,
+        dates and cover (a renewed term ran in force to its end unless it ended early)."""
+        return replace(
+            self,
+            status=PolicyStatus.IN_FORCE if term.ended_on is None else self.status,
+            plan_version=term.plan_version,
+            term_no=term.term_no,
+            term_start=term.term_start,
+            term_end=term.term_end,
+            ended_on=term.ended_on,
+            cover=term.cover,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class PolicyTerm:
+    """One policy year (保单年度) as it was: kept when the policy is renewed, so that a claim
+    reported late for a loss in that year is decided on that year's cover."""
+
+    term_no: int
+    plan_version: str
+    term_start: date
+    term_end: date
+    ended_on: date | None
+    cover: tuple[CoverLine, ...]
+
+    def covers(self, on: date) -> bool:
+        return self.term_start <= on < self.term_end
+
 
 def policy_number(product_code: str, start: date, sequence: int) -> str:
     """``BJHMB2026`` + 8-digit sequence per product and year, e.g. ``BJHMB202600000001``."""

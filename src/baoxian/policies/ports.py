@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, Protocol, Self
 
-from baoxian.policies.model import Party, Policy, Quote
+from baoxian.policies.model import Party, Policy, PolicyTerm, Quote
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,6 +51,14 @@ class PolicyRepository(Protocol):
         ...
 
     def find(self, *, holder_id: str | None = None, limit: int = 50) -> list[Policy]: ...
+
+    def archive_term(self, policy_number: str, term: PolicyTerm) -> None:
+        """Keep a term that is ending (at renewal) for claims reported late."""
+        ...
+
+    def term_on(self, policy_number: str, on: date) -> PolicyTerm | None:
+        """The archived term covering a date, if any."""
+        ...
 
 
 class EventLog(Protocol):

@@ -40,11 +40,12 @@ from baoxian.policies.model import (
     Person,
     Policy,
     PolicyStatus,
+    PolicyTerm,
     Quote,
     QuoteStatus,
 )
 from baoxian.policies.ports import Event
-from baoxian.policies.tables import parties, policies, policy_units, quotes
+from baoxian.policies.tables import parties, policies, policy_terms, policy_units, quotes
 from baoxian.shared.clock import Clock, local_date, system_clock
 from baoxian.shared.errors import ConcurrencyConflict, NotFound, ValidationFailed
 from baoxian.shared.money import Money
@@ -641,6 +642,36 @@ class SqlPolicyRepository:
     def count(self) -> int:
         return int(
             self._connection.execute(select(func.count()).select_from(policies)).scalar_one()
+        )
+
+    def archive_term(self, policy_number: str, term: PolicyTerm) -> None:
+        cover = [[c.unit_key, c.coverage, c.sum_insured.fen] for c in term.cover]
+        self._connection.execute(
+            insert(policy_terms).values(
+                policy_number=policy_number,
+                term_no=term.term_no,
+                plan_version=term.plan_version,
+                term_start=term.term_start,
+                term_end=term.term_end,
+                ended_on=term.ended_on,
+                cover=cover,
+                archived_at=self._clock(),
+            )
+        )
+
+    def term_on(self, policy_number: str, on: date) -> PolicyTerm | None:
+        row = self._connection.execute(
+            select(policy_terms).where(
+                policy_terms.c.policy_number == policy_number,
+                policy_terms.c.term_start <= on,
+                policy_terms.c.term_end > on,
+            )
+        ).first()
+        if row is None:
+            return None
+        cover = tuple(CoverLine(u, c, Money.from_fen(f)) for u, c, f in row.cover)
+        return PolicyTerm(
+            row.term_no, row.plan_version, row.term_start, row.term_end, row.ended_on, cover
         )
 
     def summary(self) -> list[dict[str, Any]]:

@@ -435,6 +435,7 @@ class PolicyService:
                 premium_charged=quotation.total_payable,
                 ended_on=None,
             )
+            uow.policies.archive_term(policy_number, policy.term())
             saved = uow.policies.update(renewed, expected_version=policy.version)
             self._record(
                 uow,
@@ -497,6 +498,16 @@ class PolicyService:
     def policy(self, policy_number: str) -> Policy:
         with self.uow() as uow:
             return uow.policies.get(policy_number)
+
+    def policy_on(self, policy_number: str, on: date) -> Policy:
+        """The policy as it stood on a date: the current term, or — for a date before it —
+        the archived term that covered the date (a claim reported after the renewal)."""
+        with self.uow() as uow:
+            policy = uow.policies.get(policy_number)
+            if on >= policy.term_start:
+                return policy
+            term = uow.policies.term_on(policy_number, on)
+        return policy if term is None else policy.as_of(term)
 
     def preview(self, policy_number: str, units: int = 20) -> tuple[Policy, int]:
         """For display: the policy with its first ``units`` insured and the total count."""

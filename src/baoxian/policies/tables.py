@@ -99,3 +99,16 @@ policy_units = Table(
     Column("enrolment_batch", String(64), nullable=True),
     CheckConstraint("kind IN ('person', 'site', 'vehicle')", name="kind"),
 )
+
+policy_terms = Table(
+    "policy_terms",
+    metadata,
+    Column("policy_number", String(32), ForeignKey("policies.policy_number"), primary_key=True),
+    Column("term_no", Integer, primary_key=True),
+    Column("plan_version", String(32), nullable=False),
+    Column("term_start", Date, nullable=False),
+    Column("term_end", Date, nullable=False),
+    Column("ended_on", Date, nullable=True),
+    Column("cover", JsonData, nullable=False),  # [[unit_key, coverage, fen], …]
+    Column("archived_at", UtcDateTime, nullable=False),
+)
