@@ -13,7 +13,7 @@ from contextlib import contextmanager
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 from pydantic import BaseModel
@@ -770,6 +770,69 @@ def claim_pay(
         f"支付指令 Payment {payment.payment_id}: {payment.amount} → {payment.payee_kind} "
         f"{payment.payee}"
     )
+
+
+if TYPE_CHECKING:
+    from baoxian.claims import settlement as settlement_types
+
+
+@claim_app.command("import-settlement")
+def claim_import_settlement(
+    file: Annotated[
+        Path,
+        typer.Argument(
+            exists=True, dir_okay=False, help="医保结算数据 Settlement data (.csv / .parquet)"
+        ),
+    ],
+    reminders: Annotated[
+        Path | None, typer.Option(help="提醒名单 Write the reminder list to this CSV")
+    ] = None,
+    catalog: CatalogDir = None,
+) -> None:
+    """出院即结算 Import 医保 settlement data (docs/settlement-import.md): settle the authorised
+    claims with no documents, list unauthorised members to remind.  Re-running changes nothing."""
+    from baoxian.claims import settlement
+
+    parsed = _run(lambda: settlement.read_settlement(file))
+    application = _app(catalog)
+    result = _run(lambda: settlement.import_settlement(application.claims, parsed))
+    if reminders is not None:
+        settlement.write_reminders_csv(result.reminders, reminders)
+    _print_settlement(result)
+    if reminders is not None:
+        console.print(f"提醒名单已写入 Reminder list written: {reminders} ({result.reminded})")
+
+
+def _print_settlement(result: settlement_types.ImportResult) -> None:
+    table = Table(title="医保结算数据导入 Settlement import")
+    table.add_column("项目 Item")
+    table.add_column("数量 Count", justify="right")
+    for label, value in (
+        ("数据行 Rows", result.rows),
+        ("新建赔案 Claims created", result.created),
+        ("已导入 Already imported", result.already_imported),
+        ("已赔付 Paid", result.paid),
+        ("转人工审核 Referred", result.referred),
+        ("拒赔或零赔付 Declined", result.declined),
+        ("未授权 Not authorised", result.unauthorised),
+        ("被拒行 Rejected rows", result.rejected),
+        ("待提醒 Reminders", result.reminded),
+    ):
+        table.add_row(label, f"{value:,}")
+    table.add_row("[bold]赔付合计 Total paid[/]", f"[bold]{result.total_paid}[/]")
+    console.print(table)
+    if result.rejections:
+        rejected = Table(title="被拒行 Rejected rows")
+        for header in ("行 Row", "列 Column", "代码 Code", "原因 Reason"):
+            rejected.add_column(header, overflow="fold")
+        for r in result.rejections:
+            rejected.add_row(str(r.row), r.column or "—", r.code, f"{r.zh} / {r.en}")
+        console.print(rejected)
+    for reminder in result.reminders:
+        console.print(
+            f"提醒 Remind {reminder.policy_number} {reminder.id_number_masked} "
+            f"{reminder.settlement_no}: {reminder.estimated_payable}"
+        )
 
 
 @claim_app.command("queue")

@@ -38,6 +38,9 @@ class FakeParties:
         except KeyError:
             raise NotFound("party.not_found", "没有该客户", "no such party") from None
 
+    def find_by_mobile(self, mobile: str) -> list[Party]:
+        return [party for party in self.data.values() if party.mobile == mobile]
+
     def find_by_id_number(self, id_number: str) -> Party | None:
         for party in self.data.values():
             number = party.id_number if isinstance(party, Person) else party.credit_code

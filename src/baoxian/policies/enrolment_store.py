@@ -53,6 +53,7 @@ stage = Table(
     Column("id_number_enc", Text, nullable=False),
     Column("id_hash", String(64), nullable=False),
     Column("mobile_enc", Text, nullable=False),
+    Column("mobile_hash", String(64), nullable=False),
     Column("address", Text, nullable=False),
     Column("region_code", String(12), nullable=False),
     Column("has_basic_medical", Boolean, nullable=False),
@@ -172,6 +173,7 @@ class SqlEnrolments:
         facts_json: dict[tuple[Any, ...], str],
     ) -> Iterator[tuple[Any, ...]]:
         encrypt, blind = self._cipher.encrypt, self._cipher.blind_index
+        mobile_index = self._cipher.mobile_index
         for member in members:
             row, facts = member.row, member.facts
             key = tuple(facts.values())
@@ -185,6 +187,7 @@ class SqlEnrolments:
                 encrypt(row.id_number),
                 blind(row.id_number),
                 encrypt(row.mobile),
+                mobile_index(row.mobile),
                 row.address,
                 row.medical_insurance_city,
                 row.has_basic_medical,
@@ -206,11 +209,12 @@ class SqlEnrolments:
             "has_basic_medical",
             "medical_insurance_city",
             "created_at",
+            "mobile_hash",
         ]
         sql = text(
             f"INSERT INTO {parties.name} ({', '.join(columns)}) "
             "SELECT party_id, 'person', name, id_number_enc, id_hash, mobile_enc, address, "
-            "region_code, has_basic_medical, medical_insurance_city, :now "
+            "region_code, has_basic_medical, medical_insurance_city, :now, mobile_hash "
             f"FROM {stage.name} WHERE true ON CONFLICT (id_hash) DO NOTHING"
         ).bindparams(bindparam("now", now, type_=UtcDateTime()))
         self._connection.execute(sql)

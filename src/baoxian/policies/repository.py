@@ -140,6 +140,7 @@ def _party_row(party: Party, cipher: FieldCipher, now: datetime) -> tuple[Any, .
         person.has_basic_medical if person else None,
         person.medical_insurance_city if person else None,
         now,
+        cipher.mobile_index(party.mobile),
     )
 
 
@@ -193,6 +194,15 @@ class SqlPartyRepository:
         if row is None:
             raise _not_found("party.not_found", "当事人", "party", party_id)
         return _party_from_row(row, self._cipher)
+
+    def find_by_mobile(self, mobile: str) -> list[Party]:
+        """Parties whose mobile is this number (a family may share one), oldest first."""
+        rows = self._connection.execute(
+            select(parties)
+            .where(parties.c.mobile_hash == self._cipher.mobile_index(mobile))
+            .order_by(parties.c.created_at, parties.c.party_id)
+        )
+        return [_party_from_row(row, self._cipher) for row in rows]
 
     def find_by_id_number(self, id_number: str) -> Party | None:
         """By 身份证号 or 统一社会信用代码, through the blind index."""

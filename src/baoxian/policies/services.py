@@ -18,6 +18,7 @@ from baoxian.policies.model import (
     Beneficiary,
     InsuredUnit,
     Organisation,
+    Party,
     Person,
     Policy,
     Quote,
@@ -498,6 +499,11 @@ class PolicyService:
     def policy(self, policy_number: str) -> Policy:
         with self.uow() as uow:
             return uow.policies.get(policy_number)
+
+    def parties_with_mobile(self, mobile: str) -> list[Party]:
+        """Who a signed-in phone number is: every party registered with that mobile."""
+        with self.uow() as uow:
+            return uow.parties.find_by_mobile(mobile)
 
     def policy_on(self, policy_number: str, on: date) -> Policy:
         """The policy as it stood on a date: the current term, or — for a date before it —

@@ -35,6 +35,8 @@ parties = Table(
     Column("has_basic_medical", Boolean, nullable=True),
     Column("medical_insurance_city", String(12), nullable=True),
     Column("created_at", UtcDateTime, nullable=False),
+    # blind index of the mobile (sign-in by phone); NULL for rows written before 0006
+    Column("mobile_hash", String(64), nullable=True, index=True),
     CheckConstraint("kind IN ('person', 'organisation')", name="kind"),
 )
 

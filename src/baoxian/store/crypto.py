@@ -79,6 +79,10 @@ class FieldCipher:
         except (InvalidTag, binascii.Error, ValueError) as exc:
             raise _undecryptable(type(exc).__name__) from exc
 
+    def mobile_index(self, mobile: str) -> str:
+        """Blind index of a mobile number, in its own domain (never equal to an ID's)."""
+        return self.blind_index("mobile:" + mobile.strip())
+
     def blind_index(self, value: str) -> str:
         """Deterministic keyed hash (hex) for equality lookups on an encrypted field."""
         mac = self._mac.copy()

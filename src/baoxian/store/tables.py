@@ -48,7 +48,12 @@ NAMING_CONVENTION: dict[str, str] = {
 metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 #: Modules that declare tables on :data:`metadata`, one per context.
-TABLE_MODULES: tuple[str, ...] = ("baoxian.policies.tables", "baoxian.claims.tables")
+TABLE_MODULES: tuple[str, ...] = (
+    "baoxian.policies.tables",
+    "baoxian.claims.tables",
+    "baoxian.identity.tables",
+    "baoxian.outreach.tables",
+)
 
 Id64 = BigInteger().with_variant(Integer, "sqlite")
 
