@@ -14,6 +14,8 @@ from baoxian.catalog.services import Catalog
 from baoxian.claims.documents import DocumentService
 from baoxian.claims.repository import SqlClaimsUnitOfWorkFactory
 from baoxian.claims.services import ClaimService
+from baoxian.identity.services import IdentityService
+from baoxian.outreach.services import OutreachService
 from baoxian.policies.repository import SqlUnitOfWorkFactory
 from baoxian.policies.services import PolicyService
 from baoxian.settings import Settings
@@ -34,6 +36,8 @@ class App:
     uow: SqlUnitOfWorkFactory
     claims: ClaimService
     documents: DocumentService
+    outreach: OutreachService
+    identity: IdentityService
 
 
 def build(
@@ -56,4 +60,19 @@ def build(
         new_id=new_id,
     )
     documents = DocumentService(SqlClaimsUnitOfWorkFactory(engine, clock), clock, new_id)
-    return App(settings, engine, cipher, catalog, policies, uow, claims, documents=documents)
+    outreach = OutreachService(engine, cipher, clock, new_id)
+    identity = IdentityService(
+        engine, policies, outreach, cipher.derive_key("sign-in-codes"), clock, new_id
+    )
+    return App(
+        settings,
+        engine,
+        cipher,
+        catalog,
+        policies,
+        uow,
+        claims,
+        documents=documents,
+        outreach=outreach,
+        identity=identity,
+    )

@@ -145,6 +145,27 @@ def demo(
     _print_summary(summarise(application))
 
 
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="监听地址 Address")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="端口 Port")] = 8000,
+    demo_mode: Annotated[
+        bool, typer.Option("--demo/--no-demo", help="演示模式：显示发件箱 Show the demo outbox")
+    ] = False,
+    catalog: CatalogDir = None,
+) -> None:
+    """启动门户与云柜面 Serve the customer portal and the staff console."""
+    import uvicorn
+
+    from baoxian.web.app import create_app
+
+    application = _app(catalog)
+    console.print(
+        f"门户 Portal: http://{host}:{port}/   云柜面 Console: http://{host}:{port}/console"
+    )
+    uvicorn.run(create_app(application, demo=demo_mode), host=host, port=port, log_level="warning")
+
+
 def _print_summary(rows: list[dict[str, Any]]) -> None:
     from baoxian.policies.model import STATUS_ZH, PolicyStatus
 

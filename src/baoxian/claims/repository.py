@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any, Self
@@ -187,6 +187,15 @@ class SqlClaimRepository:
                 claims.c.status != "declined",
             )
             .order_by(claims.c.sla_due_at)
+        )
+        return [_case_from_row(row) for row in rows]
+
+    def for_policies(self, policy_numbers: Sequence[str], limit: int) -> list[ClaimCase]:
+        rows = self._connection.execute(
+            select(claims)
+            .where(claims.c.policy_number.in_(list(policy_numbers)))
+            .order_by(claims.c.claim_id.desc())
+            .limit(limit)
         )
         return [_case_from_row(row) for row in rows]
 

@@ -15,7 +15,7 @@ with an idempotency key, so no re-run pays twice.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -524,6 +524,13 @@ class ClaimService:
             return uow.claims.overdue(self.clock())
 
     # ------------------------------------------------------------------ reading
+
+    def claims_on(self, policy_numbers: Sequence[str], limit: int = 50) -> list[ClaimCase]:
+        """Claims on these policies, newest first (a customer's 我的理赔)."""
+        if not policy_numbers:
+            return []
+        with self.uow() as uow:
+            return uow.claims.for_policies(policy_numbers, limit)
 
     def case(self, claim_id: str) -> ClaimCase:
         with self.uow() as uow:

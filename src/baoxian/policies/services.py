@@ -500,6 +500,12 @@ class PolicyService:
         with self.uow() as uow:
             return uow.policies.get(policy_number)
 
+    def policies_held_by(self, party_ids: Sequence[str], limit: int = 50) -> list[Policy]:
+        """The policies these parties hold, newest first (a customer's 我的保单)."""
+        with self.uow() as uow:
+            found = [p for pid in party_ids for p in uow.policies.find(holder_id=pid, limit=limit)]
+        return sorted(found, key=lambda p: p.policy_number, reverse=True)[:limit]
+
     def parties_with_mobile(self, mobile: str) -> list[Party]:
         """Who a signed-in phone number is: every party registered with that mobile."""
         with self.uow() as uow:

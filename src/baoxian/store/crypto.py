@@ -48,12 +48,13 @@ class DataKeyError(DomainError):
 class FieldCipher:
     """Encrypts and decrypts single fields; one instance is shared and thread-safe."""
 
-    __slots__ = ("_aead", "_mac")
+    __slots__ = ("_aead", "_mac", "_master")
 
     def __init__(self, key: bytes) -> None:
         if len(key) != KEY_BYTES:
             raise _invalid_key(f"{len(key)} bytes")
         self._aead = AESGCM(key)
+        self._master = key
         self._mac = hmac.new(_blind_index_key(key), digestmod=hashlib.sha256)
 
     @classmethod
@@ -78,6 +79,13 @@ class FieldCipher:
             return self._aead.decrypt(raw[:NONCE_BYTES], raw[NONCE_BYTES:], None).decode()
         except (InvalidTag, binascii.Error, ValueError) as exc:
             raise _undecryptable(type(exc).__name__) from exc
+
+    def derive_key(self, purpose: str) -> bytes:
+        """A sub-key for one purpose (web sessions, sign-in codes), derived with HKDF so the
+        master key itself never leaves this object."""
+        return HKDF(
+            hashes.SHA256(), length=KEY_BYTES, salt=None, info=f"baoxian/{purpose}/v1".encode()
+        ).derive(self._master)
 
     def mobile_index(self, mobile: str) -> str:
         """Blind index of a mobile number, in its own domain (never equal to an ID's)."""

@@ -1,0 +1,181 @@
+"""The customer portal (云门店): sign in with a phone and a code, my policies, preferences.
+
+Routes parse the request, call a service and render a page — nothing else.  A customer only
+ever sees policies held by a party registered with their own phone number; anything else
+is "not found", never "forbidden" (no hint that it exists).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+from urllib.parse import urlsplit
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import RedirectResponse, Response
+from starlette.exceptions import HTTPException
+
+from baoxian.identity.model import RateLimited, SignInFailed
+from baoxian.identity.services import Customer
+from baoxian.policies.model import Policy
+from baoxian.shared.errors import ValidationFailed
+from baoxian.web.i18n import LOCALES
+from baoxian.web.pages import Page, Web
+from baoxian.web.security import CARE_COOKIE, LOCALE_COOKIE, SESSION_COOKIE, Session
+
+router = APIRouter()
+YEAR = 365 * 24 * 3600
+
+
+def page_of(request: Request) -> Page:
+    web: Web = request.app.state.web
+    return web.page(request)
+
+
+def signed_in(page: Page) -> Customer:
+    customer = page.customer()
+    if customer is None:
+        raise HTTPException(401)
+    return customer
+
+
+def own_policy(page: Page, customer: Customer, policy_number: str) -> Policy:
+    """A policy the customer holds, or 404 — the same answer for someone else's policy and
+    for one that does not exist."""
+    for policy in page.web.app.policies.policies_held_by(customer.party_ids):
+        if policy.policy_number == policy_number:
+            return policy
+    raise HTTPException(404)
+
+
+def local_path(target: str | None) -> str:
+    """Only ever redirect within the site."""
+    if not target:
+        return "/"
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return "/"
+    return target
+
+
+# --------------------------------------------------------------------------- sign-in
+
+
+@router.get("/")
+def home(request: Request) -> Response:
+    page = page_of(request)
+    if page.customer() is not None:
+        return RedirectResponse("/me", status_code=303)
+    return page.render("portal/sign_in.html")
+
+
+@router.post("/sign-in/code")
+def request_code(request: Request, mobile: Annotated[str, Form()]) -> Response:
+    page = page_of(request)
+    client = request.client.host if request.client else "unknown"
+    try:
+        page.web.app.identity.request_code(mobile, client)
+    except ValidationFailed as error:
+        return page.render("portal/sign_in.html", status_code=400, error=error, mobile=mobile)
+    except RateLimited as error:
+        return page.render("portal/sign_in.html", status_code=429, error=error, mobile=mobile)
+    outbox = page.web.app.outreach.outbox(5) if page.web.demo else []
+    return page.render("portal/code.html", mobile=mobile.strip(), outbox=outbox)
+
+
+@router.post("/sign-in/verify")
+def verify_code(
+    request: Request, mobile: Annotated[str, Form()], code: Annotated[str, Form()]
+) -> Response:
+    page = page_of(request)
+    try:
+        customer = page.web.app.identity.verify_code(mobile, code)
+    except (SignInFailed, ValidationFailed) as error:
+        return page.render("portal/code.html", status_code=400, error=error, mobile=mobile)
+    session = Session("customer", customer.mobile, page.sid)
+    response = RedirectResponse("/me", status_code=303)
+    _set_session(response, page, session)
+    return response
+
+
+@router.post("/sign-out")
+def sign_out(request: Request) -> Response:
+    response = RedirectResponse("/", status_code=303)
+    response.delete_cookie(SESSION_COOKIE, httponly=True, secure=True, samesite="lax")
+    return response
+
+
+def _set_session(response: Response, page: Page, session: Session) -> None:
+    token = page.web.keys.issue(session, page.web.clock())
+    response.set_cookie(SESSION_COOKIE, token, httponly=True, secure=True, samesite="lax")
+
+
+# --------------------------------------------------------------------------- my policies
+
+
+@router.get("/me")
+def my_policies(request: Request) -> Response:
+    page = page_of(request)
+    customer = page.customer()
+    if customer is None:
+        return RedirectResponse("/", status_code=303)
+    app = page.web.app
+    policies = app.policies.policies_held_by(customer.party_ids)
+    claims = app.claims.claims_on([p.policy_number for p in policies], limit=20)
+    notices = app.outreach.inbox(customer.party_ids, limit=5)
+    return page.render(
+        "portal/me.html",
+        customer=customer,
+        policies=policies,
+        claims=claims,
+        notices=notices,
+        products={p.code: p for p in app.catalog.products()},
+    )
+
+
+@router.get("/me/policies/{policy_number}")
+def my_policy(request: Request, policy_number: str) -> Response:
+    page = page_of(request)
+    customer = page.customer()
+    if customer is None:
+        return RedirectResponse("/", status_code=303)
+    policy = own_policy(page, customer, policy_number)
+    app = page.web.app
+    return page.render(
+        "portal/policy.html",
+        customer=customer,
+        policy=policy,
+        product=app.catalog.product(policy.product_code),
+        claims=app.claims.claims_on([policy.policy_number]),
+    )
+
+
+# --------------------------------------------------------------------------- preferences
+
+
+@router.get("/prefs/lang/{locale}")
+def switch_language(locale: str, next: str | None = None) -> Response:
+    response = RedirectResponse(local_path(next), status_code=303)
+    if locale in LOCALES:
+        response.set_cookie(LOCALE_COOKIE, locale, max_age=YEAR, secure=True, samesite="lax")
+    return response
+
+
+@router.get("/prefs/care/{mode}")
+def switch_care(mode: str, next: str | None = None) -> Response:
+    """关爱版: large type, high contrast, one task per screen — on or off from any page."""
+    response = RedirectResponse(local_path(next), status_code=303)
+    value = "1" if mode == "on" else "0"
+    response.set_cookie(CARE_COOKIE, value, max_age=YEAR, secure=True, samesite="lax")
+    return response
+
+
+@router.get("/dev/outbox")
+def dev_outbox(request: Request) -> Response:
+    """开发发件箱: the text messages the platform would have sent (demo mode only)."""
+    page = page_of(request)
+    if not page.web.demo:
+        raise HTTPException(404)
+    return page.render("portal/outbox.html", outbox=page.web.app.outreach.outbox(20))
+
+
+__all__ = ["router"]
