@@ -23,7 +23,7 @@ class SqlIdentityRepository:
             self._connection.execute(
                 select(func.count())
                 .select_from(requests)
-                .where(requests.c.scope == scope, requests.c.at >= since)
+                .where(requests.c.scope == scope, requests.c.at > since)
             ).scalar_one()
         )
 
