@@ -160,10 +160,29 @@ def serve(
     from baoxian.web.app import create_app
 
     application = _app(catalog)
+    if demo_mode:
+        _print_demo_sign_ins(application)
     console.print(
         f"门户 Portal: http://{host}:{port}/   云柜面 Console: http://{host}:{port}/console"
     )
     uvicorn.run(create_app(application, demo=demo_mode), host=host, port=port, log_level="warning")
+
+
+def _print_demo_sign_ins(application: App) -> None:
+    from baoxian.demo.signins import demo_customers, ensure_demo_staff
+
+    table = Table(title="演示账号 Demo sign-ins（验证码显示在登录页 codes show on the page）")
+    table.add_column("入口 Where")
+    table.add_column("账号 Sign in with", no_wrap=True)
+    table.add_column("密码 Password", no_wrap=True)
+    table.add_column("说明 Notes", overflow="fold")
+    for customer in demo_customers(application):
+        notes = f"{customer.name} {customer.id_masked} {customer.policy_number}"
+        table.add_row("门户 Portal", customer.mobile, "短信验证码 SMS code", notes)
+    for staff in ensure_demo_staff(application):
+        notes = f"{staff.name} · {', '.join(staff.roles)} · {staff.authority}"
+        table.add_row("云柜面 Console", staff.user_id, staff.password, notes)
+    console.print(table)
 
 
 def _print_summary(rows: list[dict[str, Any]]) -> None:

@@ -506,6 +506,15 @@ class PolicyService:
             found = [p for pid in party_ids for p in uow.policies.find(holder_id=pid, limit=limit)]
         return sorted(found, key=lambda p: p.policy_number, reverse=True)[:limit]
 
+    def party(self, party_id: str) -> Party:
+        with self.uow() as uow:
+            return uow.parties.get(party_id)
+
+    def some_policies(self, limit: int) -> list[Policy]:
+        """The first policies of the book (demo sign-ins, smoke checks)."""
+        with self.uow() as uow:
+            return uow.policies.find(limit=limit)
+
     def parties_with_mobile(self, mobile: str) -> list[Party]:
         """Who a signed-in phone number is: every party registered with that mobile."""
         with self.uow() as uow:
