@@ -9,6 +9,8 @@ from dataclasses import dataclass
 
 from sqlalchemy import Engine
 
+from baoxian.billing.gateway import FakeGateway
+from baoxian.billing.services import BillingService
 from baoxian.catalog.repository import CatalogRepository
 from baoxian.catalog.services import Catalog
 from baoxian.claims.documents import DocumentService
@@ -16,7 +18,10 @@ from baoxian.claims.repository import SqlClaimsUnitOfWorkFactory
 from baoxian.claims.services import ClaimService
 from baoxian.identity.services import IdentityService
 from baoxian.outreach.services import OutreachService
+from baoxian.policies.certificate import CertificateService
 from baoxian.policies.repository import SqlUnitOfWorkFactory
+from baoxian.policies.requests_service import ChangeRequestService
+from baoxian.policies.requests_store import SqlChangeUnitOfWorkFactory
 from baoxian.policies.services import PolicyService
 from baoxian.settings import Settings
 from baoxian.shared.clock import Clock, system_clock
@@ -38,6 +43,9 @@ class App:
     documents: DocumentService
     outreach: OutreachService
     identity: IdentityService
+    billing: BillingService  # paying for policies bought online (a fake gateway for now)
+    certificates: CertificateService
+    changes: ChangeRequestService
 
 
 def build(
@@ -75,4 +83,16 @@ def build(
         documents=documents,
         outreach=outreach,
         identity=identity,
+        billing=BillingService(engine, FakeGateway(), policies, catalog, outreach, clock, new_id),
+        certificates=CertificateService(uow, catalog, cipher.derive_key("policy-certificate")),
+        changes=ChangeRequestService(
+            uow=SqlChangeUnitOfWorkFactory(engine, cipher),
+            policies=policies,
+            notifier=outreach,
+            sms=outreach,
+            link_key=cipher.derive_key("link-push"),
+            mobile_index=cipher.mobile_index,
+            clock=clock,
+            new_id=new_id,
+        ),
     )

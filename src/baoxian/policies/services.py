@@ -13,6 +13,7 @@ from typing import Any, Literal
 
 from baoxian.catalog.model import CompiledPlan, Quotation, QuoteRequest, Reason, quote
 from baoxian.catalog.services import Catalog
+from baoxian.policies.application import require_own_party
 from baoxian.policies.model import (
     Action,
     Beneficiary,
@@ -98,6 +99,12 @@ class PolicyService:
             self._record(uow, "party", person.party_id, "party.registered", {"kind": "person"})
             uow.commit()
         return person
+
+    def register_applicant(self, name: str, id_number: str, mobile: str) -> Person:
+        """Register the person applying online with the signed-in phone as their mobile, or
+        find them; refused if the 身份证号 belongs to a party of another phone or name."""
+        person = self.register_person(name, id_number, mobile)
+        return require_own_party(person, name, normalise_mobile(mobile))
 
     def register_organisation(
         self, name: str, credit_code: str, mobile: str, **more: Any
@@ -496,6 +503,10 @@ class PolicyService:
 
     # ---------------------------------------------------------------- queries
 
+    def quote(self, quote_id: str) -> Quote:
+        with self.uow() as uow:
+            return uow.quotes.get(quote_id)
+
     def policy(self, policy_number: str) -> Policy:
         with self.uow() as uow:
             return uow.policies.get(policy_number)
@@ -519,6 +530,12 @@ class PolicyService:
         """Who a signed-in phone number is: every party registered with that mobile."""
         with self.uow() as uow:
             return uow.parties.find_by_mobile(mobile)
+
+    def party_with_id_number(self, id_number: str) -> Party | None:
+        """The party registered with this 身份证号 or 统一社会信用代码 (the console's customer
+        search), found through the blind index."""
+        with self.uow() as uow:
+            return uow.parties.find_by_id_number(id_number)
 
     def policy_on(self, policy_number: str, on: date) -> Policy:
         """The policy as it stood on a date: the current term, or — for a date before it —

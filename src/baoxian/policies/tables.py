@@ -13,6 +13,7 @@ from sqlalchemy import (
     Column,
     Date,
     ForeignKey,
+    Index,
     Integer,
     String,
     Table,
@@ -113,4 +114,55 @@ policy_terms = Table(
     Column("ended_on", Date, nullable=True),
     Column("cover", JsonData, nullable=False),  # [[unit_key, coverage, fen], …]
     Column("archived_at", UtcDateTime, nullable=False),
+)
+
+# 保全申请 and 慧保全 links (``policies/requests.py``).  The requested values hold personal
+# data (phone numbers, beneficiaries' ID numbers), so they are stored encrypted as one JSON
+# document; a customer requester or a link's phone is kept only as its blind index.
+change_requests = Table(
+    "change_requests",
+    metadata,
+    Column("request_id", String(64), primary_key=True),
+    Column(
+        "policy_number",
+        String(32),
+        ForeignKey("policies.policy_number"),
+        nullable=False,
+        index=True,
+    ),
+    Column("kind", String(24), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("values_enc", Text, nullable=False),
+    Column("requested_by_kind", String(16), nullable=False),
+    Column("requested_by", String(64), nullable=False),  # mobile blind index or staff ID
+    Column("effective", Date, nullable=True),
+    Column("comment", Text, nullable=False),
+    Column("decided_by", String(64), nullable=True),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+    Column("version", Integer, nullable=False),
+    CheckConstraint(
+        "kind IN ('contact', 'beneficiary', 'vehicle_details', 'site_details')", name="kind"
+    ),
+    CheckConstraint(
+        "status IN ('submitted', 'applied', 'pending_review', 'approved', 'declined')",
+        name="status",
+    ),
+    CheckConstraint("requested_by_kind IN ('customer', 'staff')", name="requested_by_kind"),
+)
+Index(
+    "ix_change_requests_status_created_at", change_requests.c.status, change_requests.c.created_at
+)
+
+change_links = Table(
+    "change_links",
+    metadata,
+    Column("link_id", String(36), primary_key=True),
+    Column("policy_number", String(32), ForeignKey("policies.policy_number"), nullable=False),
+    Column("kind", String(24), nullable=False),
+    Column("values_enc", Text, nullable=False),
+    Column("mobile_hash", String(64), nullable=False),
+    Column("created_by", String(64), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("expires_at", UtcDateTime, nullable=False),
 )

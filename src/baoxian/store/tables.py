@@ -53,6 +53,7 @@ TABLE_MODULES: tuple[str, ...] = (
     "baoxian.claims.tables",
     "baoxian.identity.tables",
     "baoxian.outreach.tables",
+    "baoxian.billing.tables",
 )
 
 Id64 = BigInteger().with_variant(Integer, "sqlite")

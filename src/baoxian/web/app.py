@@ -14,7 +14,17 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from baoxian.bootstrap import App
 from baoxian.shared.errors import ConcurrencyConflict, DomainError, NotFound
-from baoxian.web import console, portal
+from baoxian.web import (
+    console,
+    console_changes,
+    console_claims,
+    console_customers,
+    console_dashboard,
+    portal,
+    portal_buy,
+    portal_changes,
+    portal_claims,
+)
 from baoxian.web.pages import Web
 from baoxian.web.security import SID_COOKIE, Keys, new_sid
 
@@ -44,6 +54,13 @@ def create_app(application: App, demo: bool = False) -> FastAPI:
     guarded = [Depends(csrf_guard)]
     api.include_router(portal.router, dependencies=guarded)
     api.include_router(console.router, dependencies=guarded)
+    api.include_router(portal_buy.router, dependencies=guarded)
+    api.include_router(portal_claims.router, dependencies=guarded)
+    api.include_router(console_claims.router, dependencies=guarded)
+    api.include_router(console_customers.router, dependencies=guarded)
+    api.include_router(console_dashboard.router, dependencies=guarded)
+    api.include_router(portal_changes.router, dependencies=guarded)
+    api.include_router(console_changes.router, dependencies=guarded)
     api.middleware("http")(_browser)
     _errors(api, web)
     return api
