@@ -1,13 +1,13 @@
 """The management dashboard (经营看板): the book and the claims by product, read through each
 context's own queries — policies in force and premium written (the policies repository's
 ``summary``), claims figures (``claims_metrics``), the loss ratio, and the online servicing
-rate.
+rate (the change-request service's ``channel_counts``).
 
 * **Loss ratio** (赔付率) of a product = claims paid ÷ annual premium written (every policy
   issued, whatever its status now); None while nothing is written.
-* **Online servicing rate** (保全线上替代率) = change requests submitted online ÷ all change
-  requests.  Change requests are not recorded yet, so it is "not available";
-  :func:`online_servicing_rate` is the one place to compute it once they are.
+* **Online servicing rate** (保全线上替代率) = change requests the customer submitted online
+  (the portal or a 慧保全 link) ÷ all change requests (online + entered by staff), every
+  status counted; None while there are none.
 
 >>> figures = product_figures(
 ...     [{"product_code": "BJ-HMB", "status": "in_force", "policies": 2, "premium_fen": 39000}],
@@ -29,6 +29,7 @@ from sqlalchemy import Engine
 from baoxian.claims.metrics import ALL, MetricsRow, claims_metrics
 from baoxian.policies.model import PolicyStatus
 from baoxian.policies.repository import SqlUnitOfWorkFactory
+from baoxian.policies.requests_service import ChangeRequestService
 from baoxian.shared.money import Money
 
 
@@ -51,14 +52,19 @@ class ProductFigures:
 
 @dataclass(frozen=True, slots=True)
 class ServicingRate:
-    """保全线上替代率: online change requests ÷ all change requests (None when unknown)."""
+    """保全线上替代率: online change requests ÷ all change requests.
 
-    online: int | None
-    total: int | None
+    >>> ServicingRate(2, 3).rate, ServicingRate(0, 0).rate
+    (Fraction(2, 3), None)
+    """
+
+    online: int
+    total: int
 
     @property
     def rate(self) -> Fraction | None:
-        if self.online is None or not self.total:
+        """Exact; None while there are no change requests."""
+        if self.total <= 0:
             return None
         return Fraction(self.online, self.total)
 
@@ -71,8 +77,10 @@ class Dashboard:
     servicing: ServicingRate
 
 
-def dashboard(uow: SqlUnitOfWorkFactory, engine: Engine) -> Dashboard:
-    """The figures of the whole book now: two grouped queries and the claims metrics."""
+def dashboard(
+    uow: SqlUnitOfWorkFactory, engine: Engine, changes: ChangeRequestService
+) -> Dashboard:
+    """The figures of the whole book now: three grouped queries and the claims metrics."""
     with uow() as unit:
         summary = unit.policies.summary()
     metrics = claims_metrics(engine)
@@ -82,7 +90,7 @@ def dashboard(uow: SqlUnitOfWorkFactory, engine: Engine) -> Dashboard:
         product_figures(summary, paid_by_product(by_channel)),
         by_channel,
         overall,
-        online_servicing_rate(engine),
+        online_servicing_rate(changes),
     )
 
 
@@ -115,11 +123,10 @@ def product_figures(
     )
 
 
-def online_servicing_rate(engine: Engine) -> ServicingRate:
-    """保全线上替代率 — not available until change requests (保全申请) are recorded with the
-    channel they came through; then count them here (online ÷ all)."""
-    del engine
-    return ServicingRate(None, None)
+def online_servicing_rate(changes: ChangeRequestService) -> ServicingRate:
+    """保全线上替代率: change requests by the customer online ÷ all change requests."""
+    counts = changes.channel_counts()
+    return ServicingRate(counts.online, counts.total)
 
 
 __all__ = [

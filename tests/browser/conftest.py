@@ -8,20 +8,24 @@ folder (e.g. ``docs/screenshots``) to refresh the screenshots of the main pages.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import socket
 import threading
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 import uvicorn
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, FilePayload, Page, expect, sync_playwright
 
 from baoxian.bootstrap import App, build
 from baoxian.settings import Settings
 from baoxian.web.app import create_app
+from tests.web.claim_helpers import PNG
+from tests.web.conftest import MovableClock
 
 CATALOG = Path(__file__).resolve().parents[2] / "catalog"
 CHROMIUM = os.environ.get("BAOXIAN_CHROMIUM", "/usr/bin/chromium")
@@ -70,8 +74,16 @@ class LiveServer:
 
 
 @pytest.fixture
-def app(tmp_path: Path) -> App:
-    return build(Settings(database_url=f"sqlite:///{tmp_path / 'web.db'}", catalog_dir=CATALOG))
+def clock() -> MovableClock:
+    """The server's clock: 1 July 2026, 10:00 in Shanghai, unless a test module says
+    otherwise (its own ``clock`` fixture) or moves it."""
+    return MovableClock(datetime(2026, 7, 1, 2, 0, tzinfo=UTC))
+
+
+@pytest.fixture
+def app(tmp_path: Path, clock: MovableClock) -> App:
+    settings = Settings(database_url=f"sqlite:///{tmp_path / 'web.db'}", catalog_dir=CATALOG)
+    return build(settings, clock=clock)
 
 
 @pytest.fixture
@@ -101,6 +113,36 @@ def other_page(chromium: Browser) -> Iterator[Page]:
     context = chromium.new_context(viewport={"width": 412, "height": 915}, locale="zh-CN")
     yield context.new_page()
     context.close()
+
+
+def sign_in(page: Page, server: LiveServer, mobile: str, lands_on: str = "/me") -> None:
+    """Sign in on the page the browser is on, if it is the sign-in page, else from the
+    home page: the code is read from the demo outbox on the page, as a tester would."""
+    if not page.locator("#send-code").count():
+        page.goto(server.url + "/")
+    page.fill("#mobile", mobile)
+    page.click("#send-code")
+    outbox = page.locator("#outbox li").first
+    expect(outbox).to_contain_text(mobile[-4:])
+    found = re.search(r"(\d{6})", outbox.inner_text())
+    assert found
+    page.fill("#code", found.group(1))
+    page.click("#verify")
+    expect(page).to_have_url(server.url + lands_on)
+
+
+def staff_sign_in(page: Page, server: LiveServer, user_id: str, password: str) -> None:
+    """Sign in to the console (云柜面) with a staff ID and password."""
+    page.goto(server.url + "/console")
+    page.fill("#user_id", user_id)
+    page.fill("#password", password)
+    page.click("#staff-sign-in")
+    expect(page.locator("#sign-out")).to_be_visible()
+
+
+def invoice_photo() -> FilePayload:
+    """A real, tiny PNG as the file a customer picks for "photo of the invoice"."""
+    return {"name": "invoice.png", "mimeType": "image/png", "buffer": PNG}
 
 
 def screenshot(page: Page, name: str) -> None:

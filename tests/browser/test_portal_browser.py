@@ -3,29 +3,14 @@ policy, switch to English and to 关爱版, and fail to open another customer's 
 
 from __future__ import annotations
 
-import re
-
 from playwright.sync_api import Page, expect
 
 from baoxian.bootstrap import App
-from tests.browser.conftest import LiveServer, screenshot
+from tests.browser.conftest import LiveServer, screenshot, sign_in
 from tests.web.conftest import customer_with_policy
 
 MOBILE = "13812345678"
 OTHER = "13987654321"
-
-
-def sign_in(page: Page, server: LiveServer, mobile: str) -> None:
-    page.goto(server.url + "/")
-    page.fill("#mobile", mobile)
-    page.click("#send-code")
-    outbox = page.locator("#outbox li").first
-    expect(outbox).to_contain_text(mobile[-4:])
-    found = re.search(r"(\d{6})", outbox.inner_text())
-    assert found
-    page.fill("#code", found.group(1))
-    page.click("#verify")
-    expect(page).to_have_url(server.url + "/me")
 
 
 def test_customer_signs_in_and_sees_their_policy(app: App, server: LiveServer, page: Page) -> None:

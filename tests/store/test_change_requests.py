@@ -20,6 +20,7 @@ from baoxian.policies.repository import SqlUnitOfWorkFactory
 from baoxian.policies.requests import (
     ChangeKind,
     ChangeRequest,
+    ChannelCounts,
     Requester,
     RequestStatus,
     new_link,
@@ -159,6 +160,23 @@ def test_a_stale_version_loses(
         second.requests.update(replace(request, comment="后到"), expected_version=request.version)
     assert lost.value.code == "change_request.concurrent_change"
     assert changes.request(rid(2)).comment == "先到"
+
+
+def test_requests_are_counted_by_channel_over_every_status(
+    changes: ChangeRequestService, number: str
+) -> None:
+    """Online = the customer's own requests; the rest were entered by staff."""
+    assert changes.channel_counts() == ChannelCounts(online=0, counter=0)
+    customer, staff = changes.customer(MOBILE), changes.staff("li")
+    address = {"address": "北京市西城区金融街7号"}
+    changes.submit(number, ChangeKind.CONTACT, address, by=customer, request_id=rid(11))
+    changes.submit(number, ChangeKind.CONTACT, address, by=customer, request_id=rid(12))
+    waiting = changes.submit(
+        number, ChangeKind.BENEFICIARY, {"beneficiaries": []}, by=staff, request_id=rid(13)
+    )
+    changes.decline(waiting.request_id, "li", "不需要")
+    counts = changes.channel_counts()
+    assert counts == ChannelCounts(online=2, counter=1) and counts.total == 3
 
 
 def test_submitting_twice_is_one_request_and_one_endorsement(

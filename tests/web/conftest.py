@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -19,6 +19,19 @@ from tests.store.conftest import resident_id
 
 CATALOG = Path(__file__).resolve().parents[2] / "catalog"
 CSRF = re.compile(r'name="csrf" value="([0-9a-f]{64})"')
+
+
+class MovableClock:
+    """A clock the test moves forward."""
+
+    def __init__(self, at: datetime) -> None:
+        self.at = at
+
+    def __call__(self) -> datetime:
+        return self.at
+
+    def advance(self, delta: timedelta) -> None:
+        self.at += delta
 
 
 @pytest.fixture

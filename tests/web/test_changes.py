@@ -18,7 +18,14 @@ from baoxian.bootstrap import App, build
 from baoxian.policies.repository import SqlEventLog
 from baoxian.policies.schemas import QuoteRequestFile
 from baoxian.settings import Settings
-from tests.web.conftest import CATALOG, CSRF, Browser, customer_with_policy, latest_code
+from tests.web.conftest import (
+    CATALOG,
+    CSRF,
+    Browser,
+    MovableClock,
+    customer_with_policy,
+    latest_code,
+)
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 MOBILE = "13812345678"
@@ -29,19 +36,6 @@ PLATE = "粤B·D12345"
 PASSWORD = "correct-horse-battery"
 REQUEST_ID = re.compile(r'name="request_id" value="([0-9a-f]{32})"')
 LINK = re.compile(r'<code id="link-url">https://testserver/l/([^<]+)</code>')
-
-
-class MovableClock:
-    """A clock the test moves forward."""
-
-    def __init__(self, at: datetime) -> None:
-        self.at = at
-
-    def __call__(self) -> datetime:
-        return self.at
-
-    def advance(self, delta: timedelta) -> None:
-        self.at += delta
 
 
 @pytest.fixture

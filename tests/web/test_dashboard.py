@@ -12,9 +12,10 @@ import pytest
 
 from baoxian.bootstrap import App
 from baoxian.dashboards import dashboard
+from baoxian.policies.requests import ChangeKind, ChannelCounts
 from baoxian.shared.money import Money
-from tests.web.claim_helpers import send_claim, staff_sign_in
-from tests.web.conftest import Browser, customer_with_policy
+from tests.web.claim_helpers import REQUEST_ID, send_claim, staff_sign_in
+from tests.web.conftest import CSRF, Browser, customer_with_policy
 
 PASSWORD = "correct-horse-battery"
 
@@ -77,11 +78,58 @@ def test_loss_ratio_is_paid_over_premium_written(app: App, browser: Browser) -> 
     number = customer_with_policy(app, "11010519810415031", "13812345678")
     browser.sign_in("13812345678")
     send_claim(browser, number)
-    board = dashboard(app.uow, app.engine)
+    board = dashboard(app.uow, app.engine, app.changes)
     [product] = board.products
     assert product.premium_written == Money.of("195") and product.claims_paid == Money.of("1600")
     assert product.loss_ratio == Fraction(1600, 195)
     assert board.overall.stp_rate == 1 and board.servicing.rate is None
+
+
+def send_contact_change(browser: Browser, form_path: str, number: str, address: str) -> None:
+    """Open a contact-change form (the portal's, or a 慧保全 link's) and send it."""
+    form = browser.client.get(form_path)
+    csrf, request_id = CSRF.search(form.text), REQUEST_ID.search(form.text)
+    assert form.status_code == 200 and csrf and request_id, form.text
+    done = browser.client.post(
+        f"/me/policies/{number}/changes/contact",
+        data={"csrf": csrf[1], "request_id": request_id[1], "mobile": "", "address": address},
+    )
+    assert done.status_code == 200 and "已生效" in done.text, done.text
+
+
+def test_the_online_servicing_rate_is_online_requests_over_all(
+    app: App, browser: Browser, second_browser: Browser
+) -> None:
+    """Three change requests: one on the portal and one through a 慧保全 link (both the
+    customer's, online), one entered by staff → 2 ÷ 3 = 66.7%."""
+    number = customer_with_policy(app, "11010519810415031", "13812345678")
+    browser.sign_in("13812345678")
+    send_contact_change(
+        browser, f"/me/policies/{number}/changes/contact", number, "北京市海淀区中关村大街1号"
+    )
+    pushed = app.changes.push_link(
+        "zhao", "13812345678", number, ChangeKind.CONTACT, {"address": "北京市西城区金融街7号"}
+    )
+    send_contact_change(browser, f"/l/{pushed.token}", number, "北京市西城区金融街7号")
+    app.changes.submit(
+        number,
+        ChangeKind.CONTACT,
+        {"mobile": "", "address": "北京市东城区王府井大街8号"},
+        by=app.changes.staff("zhao"),
+        request_id=app.changes.new_request_id(),
+    )
+    assert app.changes.channel_counts() == ChannelCounts(online=2, counter=1)
+    board = dashboard(app.uow, app.engine, app.changes)
+    assert (board.servicing.online, board.servicing.total) == (2, 3)
+    assert board.servicing.rate == Fraction(2, 3)
+
+    app.identity.add_staff("zhao", "赵经理", PASSWORD, ["admin"])
+    staff_sign_in(second_browser, "zhao", PASSWORD)
+    page = second_browser.client.get("/console/dashboard")
+    assert '<p class="figure" id="servicing-rate">66.7%</p>' in page.text
+    assert "共 3 笔保全申请，其中 2 笔由客户在线提交（云门店或慧保全链接），其余由柜面录入。" in (
+        page.text
+    )
 
 
 def test_an_empty_book_renders(app: App, second_browser: Browser) -> None:
@@ -89,6 +137,8 @@ def test_an_empty_book_renders(app: App, second_browser: Browser) -> None:
     staff_sign_in(second_browser, "zhao", PASSWORD)
     page = second_browser.client.get("/console/dashboard")
     assert page.status_code == 200 and "暂无保单。" in page.text and "暂无赔案。" in page.text
+    assert '<p class="figure" id="servicing-rate">—</p>' in page.text
+    assert "暂无保全申请。" in page.text
 
 
 def test_a_customer_cannot_open_the_dashboard(app: App, browser: Browser) -> None:

@@ -183,6 +183,29 @@ class Requester:
 
 
 @dataclass(frozen=True, slots=True)
+class ChannelCounts:
+    """How change requests came in: online (the customer themselves, through the portal or a
+    慧保全 link — both are the customer's own session) or entered by staff at the counter.
+
+    >>> counts = ChannelCounts.of({"customer": 2, "staff": 1})
+    >>> counts.online, counts.counter, counts.total
+    (2, 1, 3)
+    """
+
+    online: int
+    counter: int
+
+    @classmethod
+    def of(cls, by_requester: Mapping[str, int]) -> ChannelCounts:
+        """From counts by :attr:`Requester.kind`."""
+        return cls(by_requester.get("customer", 0), by_requester.get("staff", 0))
+
+    @property
+    def total(self) -> int:
+        return self.online + self.counter
+
+
+@dataclass(frozen=True, slots=True)
 class Line:
     """One row of what a request asks for, as shown to people."""
 
@@ -735,6 +758,7 @@ __all__ = [
     "ChangeKind",
     "ChangeLink",
     "ChangeRequest",
+    "ChannelCounts",
     "Line",
     "LinkExpired",
     "LinkInvalid",

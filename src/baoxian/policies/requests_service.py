@@ -29,6 +29,7 @@ from baoxian.policies.requests import (
     ChangeKind,
     ChangeLink,
     ChangeRequest,
+    ChannelCounts,
     Requester,
     RequestStatus,
     applied,
@@ -64,6 +65,7 @@ class ChangeRequestRepository(Protocol):
     def on_policies(self, policy_numbers: Sequence[str], limit: int) -> list[ChangeRequest]: ...
     def with_status(self, status: RequestStatus, limit: int) -> list[ChangeRequest]: ...
     def open_on(self, policy_number: str) -> list[ChangeRequest]: ...
+    def count_by_requester(self) -> dict[str, int]: ...
 
 
 class ChangeLinkRepository(Protocol):
@@ -244,6 +246,12 @@ class ChangeRequestService:
         """Requests waiting for staff, oldest first."""
         with self.uow() as uow:
             return uow.requests.with_status(RequestStatus.PENDING_REVIEW, limit)
+
+    def channel_counts(self) -> ChannelCounts:
+        """Every request so far, online (the customer: portal or 慧保全 link) and entered by
+        staff — what the online servicing rate (保全线上替代率) is made of."""
+        with self.uow() as uow:
+            return ChannelCounts.of(uow.requests.count_by_requester())
 
     def history(self, request_id: str) -> list[Event]:
         with self.uow() as uow:

@@ -9,7 +9,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from typing import Any, Self
 
-from sqlalchemy import Connection, Engine, Row, insert, select, update
+from sqlalchemy import Connection, Engine, Row, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from baoxian.policies.repository import SqlEventLog, _locks_as_conflict
@@ -152,6 +152,13 @@ class SqlChangeRequests:
             .limit(limit)
         )
         return [_request_from_row(row, self._cipher) for row in rows]
+
+    def count_by_requester(self) -> dict[str, int]:
+        """How many requests each kind of requester made (``customer`` / ``staff``), over
+        every status: one grouped query."""
+        kind = change_requests.c.requested_by_kind
+        rows = self._connection.execute(select(kind, func.count()).group_by(kind))
+        return {str(row[0]): int(row[1]) for row in rows}
 
     def open_on(self, policy_number: str) -> list[ChangeRequest]:
         """The requests on a policy still waiting for review."""

@@ -126,7 +126,7 @@ def dashboard_page(request: Request) -> Response:
     if staff is None:
         return RedirectResponse("/console", status_code=303)
     app = page.web.app
-    board = dashboard(app.uow, app.engine)
+    board = dashboard(app.uow, app.engine, app.changes)
     return page.render(
         "console/dashboard.html",
         staff=staff,

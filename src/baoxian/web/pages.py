@@ -92,6 +92,12 @@ class Page:
     def sid(self) -> str:
         return str(self.request.state.sid)
 
+    @property
+    def here(self) -> str:
+        """This page's path and query: the language and care switches come back to it."""
+        url = self.request.url
+        return f"{url.path}?{url.query}" if url.query else url.path
+
     def _(self, message: str) -> str:
         return translations(self.locale).gettext(message)
 
@@ -116,7 +122,7 @@ class Page:
             "care": self.care,
             "csrf": self.web.keys.csrf_token(self.sid),
             "demo": self.web.demo,
-            "path": self.request.url.path,
+            "path": self.here,
             "text": self.text,
             **context,
         }

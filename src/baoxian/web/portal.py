@@ -8,7 +8,7 @@ is "not found", never "forbidden" (no hint that it exists).
 from __future__ import annotations
 
 from typing import Annotated
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
@@ -48,51 +48,94 @@ def own_policy(page: Page, customer: Customer, policy_number: str) -> Policy:
 
 
 def local_path(target: str | None) -> str:
-    """Only ever redirect within the site."""
+    """Only ever redirect within the site (a backslash or a control character could make a
+    browser read ``/\\host`` as another site, so those are refused too)."""
     if not target:
         return "/"
     parts = urlsplit(target)
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
         return "/"
+    if "\\" in target or any(ord(c) < 0x20 or ord(c) == 0x7F for c in target):
+        return "/"
     return target
+
+
+def back_to(target: str | None) -> str:
+    """The ``next`` a sign-in form carries: a local page, or empty."""
+    path = local_path(target)
+    return "" if path == "/" else path
+
+
+def after_sign_in(target: str | None) -> str:
+    """Where a customer lands once signed in: the page that sent them, else my policies."""
+    return back_to(target) or "/me"
+
+
+def sign_in_first(request: Request) -> RedirectResponse:
+    """To the sign-in page, which brings the customer back here afterwards: to this page
+    (GET), or to the page a form was posted from (its same-site Referer)."""
+    back = back_to(_here(request))
+    return RedirectResponse(f"/?{urlencode({'next': back})}" if back else "/", status_code=303)
+
+
+def _here(request: Request) -> str:
+    if request.method in ("GET", "HEAD"):
+        path, query = request.url.path, request.url.query
+    else:
+        referer = urlsplit(request.headers.get("referer", ""))
+        if referer.netloc != request.url.netloc:
+            return ""
+        path, query = referer.path, referer.query
+    return f"{path}?{query}" if query else path
 
 
 # --------------------------------------------------------------------------- sign-in
 
 
 @router.get("/")
-def home(request: Request) -> Response:
+def home(request: Request, next: str | None = None) -> Response:
     page = page_of(request)
     if page.customer() is not None:
-        return RedirectResponse("/me", status_code=303)
-    return page.render("portal/sign_in.html")
+        return RedirectResponse(after_sign_in(next), status_code=303)
+    return page.render("portal/sign_in.html", back=back_to(next))
 
 
 @router.post("/sign-in/code")
-def request_code(request: Request, mobile: Annotated[str, Form()]) -> Response:
+def request_code(
+    request: Request, mobile: Annotated[str, Form()], next: Annotated[str, Form()] = ""
+) -> Response:
     page = page_of(request)
+    back = back_to(next)
     client = request.client.host if request.client else "unknown"
+    sign_in = "portal/sign_in.html"
     try:
         page.web.app.identity.request_code(mobile, client)
     except ValidationFailed as error:
-        return page.render("portal/sign_in.html", status_code=400, error=error, mobile=mobile)
+        return page.render(sign_in, status_code=400, error=error, mobile=mobile, back=back)
     except RateLimited as error:
-        return page.render("portal/sign_in.html", status_code=429, error=error, mobile=mobile)
+        return page.render(sign_in, status_code=429, error=error, mobile=mobile, back=back)
     outbox = page.web.app.outreach.outbox(5) if page.web.demo else []
-    return page.render("portal/code.html", mobile=mobile.strip(), outbox=outbox)
+    return page.render("portal/code.html", mobile=mobile.strip(), outbox=outbox, back=back)
 
 
 @router.post("/sign-in/verify")
 def verify_code(
-    request: Request, mobile: Annotated[str, Form()], code: Annotated[str, Form()]
+    request: Request,
+    mobile: Annotated[str, Form()],
+    code: Annotated[str, Form()],
+    next: Annotated[str, Form()] = "",
 ) -> Response:
+    """Check the code and sign in; then back to the page that asked for it (``next``, a
+    local path only), else to my policies."""
     page = page_of(request)
     try:
         customer = page.web.app.identity.verify_code(mobile, code)
     except (SignInFailed, ValidationFailed) as error:
-        return page.render("portal/code.html", status_code=400, error=error, mobile=mobile)
+        return page.render(
+            "portal/code.html", status_code=400, error=error, mobile=mobile, back=back_to(next)
+        )
     session = Session("customer", customer.mobile, page.sid)
-    response = RedirectResponse("/me", status_code=303)
+    response = RedirectResponse(after_sign_in(next), status_code=303)
     _set_session(response, page, session)
     return response
 
@@ -117,7 +160,7 @@ def my_policies(request: Request) -> Response:
     page = page_of(request)
     customer = page.customer()
     if customer is None:
-        return RedirectResponse("/", status_code=303)
+        return sign_in_first(request)
     app = page.web.app
     policies = app.policies.policies_held_by(customer.party_ids)
     claims = app.claims.claims_on([p.policy_number for p in policies], limit=20)
@@ -137,7 +180,7 @@ def my_policy(request: Request, policy_number: str) -> Response:
     page = page_of(request)
     customer = page.customer()
     if customer is None:
-        return RedirectResponse("/", status_code=303)
+        return sign_in_first(request)
     policy = own_policy(page, customer, policy_number)
     app = page.web.app
     return page.render(
@@ -145,6 +188,7 @@ def my_policy(request: Request, policy_number: str) -> Response:
         customer=customer,
         policy=policy,
         product=app.catalog.product(policy.product_code),
+        plan=app.catalog.plan(policy.product_code, policy.plan_version),
         claims=app.claims.claims_on([policy.policy_number]),
     )
 

@@ -30,10 +30,9 @@ from baoxian.shared.errors import NotFound, ValidationFailed
 from baoxian.shared.money import Money
 from baoxian.web.certificate_pdf import certificate_pdf
 from baoxian.web.pages import Page
-from baoxian.web.portal import own_policy, page_of
+from baoxian.web.portal import own_policy, page_of, sign_in_first
 
 router = APIRouter()
-SIGN_IN = "/"
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,7 +156,7 @@ def insured_form(request: Request, code: str) -> Response:
     page = page_of(request)
     customer = page.customer()
     if customer is None:
-        return RedirectResponse(SIGN_IN, status_code=303)
+        return sign_in_first(request)
     query = request.query_params
     options = parse_options(query.getlist("choice"), query.getlist("rider"))
     compiled = page.web.app.catalog.plan_on(code, _start(page))
@@ -176,7 +175,7 @@ def _register_insured(request: Request, code: str, form: FormData) -> Response:
     page = page_of(request)
     customer = page.customer()
     if customer is None:
-        return RedirectResponse(SIGN_IN, status_code=303)
+        return sign_in_first(request)
     app = page.web.app
     compiled = app.catalog.plan_on(code, _start(page))
     options = _options_in(form)
@@ -219,7 +218,7 @@ def _quote(request: Request, code: str, form: FormData) -> Response:
     page = page_of(request)
     customer = page.customer()
     if customer is None:
-        return RedirectResponse(SIGN_IN, status_code=303)
+        return sign_in_first(request)
     app = page.web.app
     person = next((p for p in customer.parties if p.party_id == form.get("party_id")), None)
     if person is None:
@@ -271,7 +270,7 @@ def premium(request: Request, quote_id: str) -> Response:
     page = page_of(request)
     customer = page.customer()
     if customer is None:
-        return RedirectResponse(SIGN_IN, status_code=303)
+        return sign_in_first(request)
     quote = own_quote(page, customer, quote_id)
     if quote.status is QuoteStatus.ISSUED:
         return RedirectResponse(f"/me/quotes/{quote_id}/done", status_code=303)
@@ -308,7 +307,7 @@ def payment(request: Request, quote_id: str) -> Response:
     page = page_of(request)
     customer = page.customer()
     if customer is None:
-        return RedirectResponse(SIGN_IN, status_code=303)
+        return sign_in_first(request)
     quote = own_quote(page, customer, quote_id)
     if quote.status is QuoteStatus.ISSUED:
         return RedirectResponse(f"/me/quotes/{quote_id}/done", status_code=303)
@@ -323,7 +322,7 @@ def pay(request: Request, quote_id: str) -> Response:
     page = page_of(request)
     customer = page.customer()
     if customer is None:
-        return RedirectResponse(SIGN_IN, status_code=303)
+        return sign_in_first(request)
     quote = own_quote(page, customer, quote_id)
     checkout = page.web.app.billing.pay(quote.quote_id)
     if checkout.policy is not None:
@@ -345,7 +344,7 @@ def done(request: Request, quote_id: str) -> Response:
     page = page_of(request)
     customer = page.customer()
     if customer is None:
-        return RedirectResponse(SIGN_IN, status_code=303)
+        return sign_in_first(request)
     quote = own_quote(page, customer, quote_id)
     if quote.policy_number is None:
         return RedirectResponse(f"/me/quotes/{quote_id}", status_code=303)

@@ -43,7 +43,7 @@ from baoxian.policies.requests import (
 )
 from baoxian.shared.errors import DomainError, InvalidTransition, ValidationFailed
 from baoxian.web.pages import Page
-from baoxian.web.portal import own_policy, page_of
+from baoxian.web.portal import own_policy, page_of, sign_in_first
 from baoxian.web.security import SESSION_COOKIE, Session
 
 router = APIRouter()
@@ -87,7 +87,7 @@ def policy_changes(request: Request, policy_number: str) -> Response:
     page = page_of(request)
     found = _signed_in_policy(page, policy_number)
     if found is None:
-        return RedirectResponse("/", status_code=303)
+        return sign_in_first(request)
     customer, policy = found
     fragment = request.headers.get("hx-request") == "true"
     return page.render(
@@ -106,7 +106,7 @@ def change_form(request: Request, policy_number: str, slug: str) -> Response:
     page = page_of(request)
     found = _signed_in_policy(page, policy_number)
     if found is None:
-        return RedirectResponse("/", status_code=303)
+        return sign_in_first(request)
     customer, policy = found
     return _form(page, customer, policy, _kind(slug, policy), {})
 
@@ -187,7 +187,7 @@ def _submit(
     page = page_of(request)
     found = _signed_in_policy(page, policy_number)
     if found is None:
-        return RedirectResponse("/", status_code=303)
+        return sign_in_first(request)
     customer, policy = found
     _kind(SLUG_OF[kind], policy)
     changes = page.web.app.changes
@@ -232,7 +232,7 @@ def my_requests(request: Request) -> Response:
     page = page_of(request)
     customer = page.customer()
     if customer is None:
-        return RedirectResponse("/", status_code=303)
+        return sign_in_first(request)
     numbers = [p.policy_number for p in page.web.app.policies.policies_held_by(customer.party_ids)]
     return page.render(
         "portal/change_requests.html",
@@ -246,7 +246,7 @@ def my_request(request: Request, request_id: str) -> Response:
     page = page_of(request)
     customer = page.customer()
     if customer is None:
-        return RedirectResponse("/", status_code=303)
+        return sign_in_first(request)
     found = _own_request(page, customer, request_id)
     return page.render("portal/change_request.html", customer=customer, change=found)
 

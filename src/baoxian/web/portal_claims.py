@@ -24,6 +24,7 @@ from baoxian.shared.errors import DomainError, NotFound
 from baoxian.shared.ids import new_id
 from baoxian.web.claim_views import claim_desk, eob_view, info_request, timeline
 from baoxian.web.pages import Page, Web
+from baoxian.web.portal import sign_in_first
 
 router = APIRouter()
 
@@ -83,7 +84,7 @@ def my_claims(request: Request) -> Response:
     page = page_of(request)
     customer = page.customer()
     if customer is None:
-        return RedirectResponse("/", status_code=303)
+        return sign_in_first(request)
     claims = claim_desk(page.web.app).own_claims(customer.party_ids)
     return page.render("portal/claim_list.html", customer=customer, claims=claims)
 
@@ -93,7 +94,7 @@ def my_claim(request: Request, claim_id: str) -> Response:
     page = page_of(request)
     customer = page.customer()
     if customer is None:
-        return RedirectResponse("/", status_code=303)
+        return sign_in_first(request)
     return _claim_page(page, customer, own_claim(page, customer, claim_id))
 
 
@@ -160,7 +161,7 @@ def new_claim(request: Request, policy_number: str) -> Response:
     page = page_of(request)
     customer = page.customer()
     if customer is None:
-        return RedirectResponse("/", status_code=303)
+        return sign_in_first(request)
     policy = held_policy(page, customer, policy_number)
     form = ClaimFormIn(request_id=new_id(), designated_pharmacy=True)
     return _form_page(page, customer, policy, form)
