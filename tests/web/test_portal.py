@@ -135,3 +135,30 @@ def test_the_demo_outbox_shows_the_code(app: App, browser: Browser) -> None:
     token = browser.csrf()
     page = browser.client.post("/sign-in/code", data={"mobile": OTHER, "csrf": token})
     assert latest_code(app, OTHER) in page.text
+
+
+def test_notices_inbox_marks_read_only_the_customers_own(
+    app: App, browser: Browser, second_browser: Browser
+) -> None:
+    from baoxian.outreach.services import Text
+
+    customer_with_policy(app, "11010519810415031", MOBILE)
+    customer_with_policy(app, "11010519900101002", OTHER)
+    mine = app.policies.parties_with_mobile(MOBILE)[0]
+    notice = app.outreach.notify(
+        mine.party_id, MOBILE, Text("test", "续保提醒", "Renewal due", "您的保单将到期", "Due")
+    )
+    browser.sign_in(MOBILE)
+    inbox = browser.client.get("/me/notices")
+    assert inbox.status_code == 200 and "续保提醒" in inbox.text and "您的保单将到期" in inbox.text
+    assert 'class="badge">新<' in inbox.text
+    second_browser.sign_in(OTHER)
+    assert "续保提醒" not in second_browser.client.get("/me/notices").text
+    stolen = second_browser.client.post(
+        f"/me/notices/{notice.notice_id}/read", data={"csrf": second_browser.csrf("/me")}
+    )
+    assert stolen.status_code == 404
+    read = browser.client.post(
+        f"/me/notices/{notice.notice_id}/read", data={"csrf": browser.csrf("/me")}
+    )
+    assert read.status_code == 200 and 'class="badge">新<' not in read.text

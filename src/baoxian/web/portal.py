@@ -175,6 +175,29 @@ def my_policies(request: Request) -> Response:
     )
 
 
+@router.get("/me/notices")
+def my_notices(request: Request) -> Response:
+    """消息中心: every notice to the customer's parties, newest first, unread marked."""
+    page = page_of(request)
+    customer = page.customer()
+    if customer is None:
+        return RedirectResponse("/?next=/me/notices", status_code=303)
+    notices = page.web.app.outreach.inbox(customer.party_ids, limit=100)
+    return page.render("portal/notices.html", customer=customer, notices=notices)
+
+
+@router.post("/me/notices/{notice_id}/read")
+def read_notice(request: Request, notice_id: str) -> Response:
+    """Mark one of the customer's own notices read (someone else's: nothing happens)."""
+    page = page_of(request)
+    customer = page.customer()
+    if customer is None:
+        raise HTTPException(404)
+    if not page.web.app.outreach.mark_read(notice_id, customer.party_ids):
+        raise HTTPException(404)
+    return RedirectResponse("/me/notices", status_code=303)
+
+
 @router.get("/me/policies/{policy_number}")
 def my_policy(request: Request, policy_number: str) -> Response:
     page = page_of(request)
