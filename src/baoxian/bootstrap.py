@@ -49,12 +49,16 @@ class App:
 
 
 def build(
-    settings: Settings | None = None, clock: Clock = system_clock, migrate: bool = True
+    settings: Settings | None = None,
+    clock: Clock = system_clock,
+    migrate: bool = True,
+    engine: Engine | None = None,
 ) -> App:
-    """Wire a process: migrate the store to head, load and validate the catalogue."""
+    """Wire a process: migrate the store to head, load and validate the catalogue.
+    ``engine`` replaces the one made from the settings' URL (tests on a schema of their own)."""
     settings = settings or Settings.from_env()
     cipher = FieldCipher(load_data_key(settings.database_url))  # fail fast, before any I/O
-    engine = make_engine(settings.database_url)
+    engine = engine or make_engine(settings.database_url)
     if migrate:
         upgrade(engine)
     catalog = Catalog(CatalogRepository(settings.catalog_dir))

@@ -21,6 +21,7 @@ from rich.console import Console
 from rich.table import Table
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
+from baoxian.api.commands import api_app
 from baoxian.bootstrap import App, build
 from baoxian.catalog.repository import Problem
 from baoxian.catalog.schema import Product, json_schema
@@ -52,6 +53,7 @@ endorse_app = typer.Typer(help="保全 Endorsements (policy changes).", no_args_
 app.add_typer(catalog_app, name="catalog")
 app.add_typer(policy_app, name="policy")
 app.add_typer(endorse_app, name="endorse")
+app.add_typer(api_app, name="api")
 
 T = TypeVar("T")
 DateOption = Annotated[str, typer.Option(help="生效日期 Effective date, YYYY-MM-DD")]
@@ -154,18 +156,20 @@ def serve(
     ] = False,
     catalog: CatalogDir = None,
 ) -> None:
-    """启动门户与云柜面 Serve the customer portal and the staff console."""
+    """启动门户、云柜面与接口 Serve the portal, the staff console and the REST API."""
     import uvicorn
 
-    from baoxian.web.app import create_app
+    from baoxian.server import create_server
 
     application = _app(catalog)
     if demo_mode:
         _print_demo_sign_ins(application)
     console.print(
-        f"门户 Portal: http://{host}:{port}/   云柜面 Console: http://{host}:{port}/console"
+        f"门户 Portal: http://{host}:{port}/   云柜面 Console: http://{host}:{port}/console\n"
+        f"接口 API: http://{host}:{port}/api/v1/openapi.json"
     )
-    uvicorn.run(create_app(application, demo=demo_mode), host=host, port=port, log_level="warning")
+    server = create_server(application, demo=demo_mode)
+    uvicorn.run(server, host=host, port=port, log_level="warning")
 
 
 def _print_demo_sign_ins(application: App) -> None:

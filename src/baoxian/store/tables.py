@@ -54,6 +54,7 @@ TABLE_MODULES: tuple[str, ...] = (
     "baoxian.identity.tables",
     "baoxian.outreach.tables",
     "baoxian.billing.tables",
+    "baoxian.api.tables",
 )
 
 Id64 = BigInteger().with_variant(Integer, "sqlite")

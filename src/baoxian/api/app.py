@@ -1,0 +1,110 @@
+"""The REST API as an ASGI app, mounted at ``/api/v1`` by :mod:`baoxian.server`.
+
+Routers are thin: parse (schemas), check who may (auth, access), call a service, map the
+result.  Errors are problems (:mod:`baoxian.api.problems`); every POST carries an
+``Idempotency-Key`` (:mod:`baoxian.api.idempotency`); OpenAPI is at ``/openapi.json``.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI
+
+from baoxian.api import problems
+from baoxian.api.auth import ApiContext, Tokens
+from baoxian.api.idempotency import ASGIApp, IdempotencyMiddleware, Message, Receive, Scope, Send
+from baoxian.api.model import RateLimiter
+from baoxian.api.problems import PROBLEM_JSON, Problem, RedactingFilter
+from baoxian.api.routers import claims, customers, policies, products, quotes, tokens
+from baoxian.api.services import IdempotencyStore, api_access
+from baoxian.bootstrap import App
+
+API_VERSION = "1.0.0"
+DESCRIPTION = """
+保险合作伙伴接口 · The Baoxian partner API.
+
+* **认证 Auth**: partners use OAuth2 client credentials (`POST /oauth/token`); customers sign
+  in with a phone and a one-time code (`POST /customer/token`); staff with their ID and
+  password (`POST /staff/token`). Send `Authorization: Bearer <token>`.
+* **幂等 Idempotency**: every POST (except the token endpoints) needs an `Idempotency-Key`
+  header; a retry with the same key and body gets the first answer.
+* **金额 Money** is a string with two decimals, e.g. `"195.00"` — never a number.
+* **错误 Errors** are `application/problem+json` with a stable `code` and `zh` / `en` text.
+* **个人信息 Personal data** (身份证号, phone) is masked in every answer.
+"""
+
+_PROBLEM = {"model": Problem, "content": {PROBLEM_JSON: {}}}
+PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
+    status: {**_PROBLEM, "description": description}
+    for status, description in (
+        (400, "Bad request (e.g. a missing Idempotency-Key)"),
+        (401, "No valid token"),
+        (403, "The token lacks a scope"),
+        (404, "Not found (also someone else's object)"),
+        (409, "Conflict (state, concurrent change, request in progress)"),
+        (422, "Invalid request, naming each field"),
+        (429, "Rate limit reached (see Retry-After)"),
+    )
+}
+
+HEADERS = (
+    (b"cache-control", b"no-store"),
+    (b"x-content-type-options", b"nosniff"),
+)
+
+
+def create_api(
+    application: App, *, wait_timeout: float = 10.0, limiter: RateLimiter | None = None
+) -> FastAPI:
+    """The API over a built :class:`~baoxian.bootstrap.App`."""
+    context = ApiContext(
+        application,
+        api_access(application),
+        Tokens(application.cipher.derive_key("api-tokens"), application),
+        IdempotencyStore(application.engine, application.policies.clock),
+        limiter or RateLimiter(),
+    )
+    api = FastAPI(
+        title="Baoxian 保险 API",
+        version=API_VERSION,
+        description=DESCRIPTION,
+        openapi_url="/openapi.json",
+        docs_url=None,
+        redoc_url=None,
+    )
+    api.state.api = context
+    for module in (tokens, products, quotes, policies, claims, customers):
+        api.include_router(module.router, responses=PROBLEM_RESPONSES)
+    problems.install(api)
+    api.add_middleware(IdempotencyMiddleware, context=context, wait_timeout=wait_timeout)
+    api.add_middleware(NoStore)
+    _mask_logs()
+    return api
+
+
+class NoStore:
+    """Answers hold personal data: never cached, never sniffed."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        async def with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                present = {name.lower() for name, _ in message.get("headers", [])}
+                extra = [(n, v) for n, v in HEADERS if n not in present]
+                message["headers"] = [*message.get("headers", []), *extra]
+            await send(message)
+
+        await self.app(scope, receive, with_headers if scope["type"] == "http" else send)
+
+
+def _mask_logs() -> None:
+    logger = logging.getLogger("baoxian.api")
+    if not any(isinstance(f, RedactingFilter) for f in logger.filters):
+        logger.addFilter(RedactingFilter())
+
+
+__all__ = ["API_VERSION", "create_api"]

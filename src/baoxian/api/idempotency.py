@@ -1,0 +1,222 @@
+"""``Idempotency-Key`` on every POST (the token endpoints aside).
+
+The key is the caller's: a retried request with the same key and the same body gets the
+stored answer (status and body, with ``Idempotent-Replayed: true``) and has exactly one
+effect.  The same key with another body is refused (422 ``idempotency.key_reused``).  Of
+two copies arriving together, the one whose key row is inserted first — in its own
+committed transaction — runs; the other waits for its answer, or gets 409
+``idempotency.in_progress`` after ``wait_timeout`` seconds.  An answer that is worth
+retrying (401, 403, 409, 429, 5xx) is not kept, so the key stays usable.
+
+The services behind also deduplicate: the key (namespaced by the caller) becomes the
+endorsement's ``request_id`` and a reported claim's ID, so a retry after a crash between
+the effect and the stored answer still changes nothing twice.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Awaitable, Callable, MutableMapping
+from typing import Any
+
+import anyio
+from starlette.concurrency import run_in_threadpool
+from starlette.responses import Response
+
+from baoxian.api.auth import ApiContext
+from baoxian.api.model import IDEMPOTENCY_KEY, KEEPS_RESPONSE, StoredResponse, fingerprint
+from baoxian.api.problems import problem_response
+from baoxian.api.services import Begun
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+HEADER = "Idempotency-Key"
+EXEMPT = frozenset({"/oauth/token", "/customer/code", "/customer/token", "/staff/token"})
+MAX_BODY_BYTES = 21 * 1024 * 1024
+"""A 20 MiB document and the multipart around it."""
+
+
+class IdempotencyMiddleware:
+    def __init__(
+        self,
+        app: ASGIApp,
+        context: ApiContext,
+        wait_timeout: float = 10.0,
+        poll_seconds: float = 0.05,
+    ) -> None:
+        self.app = app
+        self.context = context
+        self.wait_timeout = wait_timeout
+        self.poll_seconds = poll_seconds
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] != "POST" or _route(scope) in EXEMPT:
+            await self.app(scope, receive, send)
+            return
+        headers = _headers(scope)
+        owner = self.context.tokens.owner(headers.get("authorization"))
+        if owner is None:  # the route answers 401
+            await self.app(scope, receive, send)
+            return
+        refused = _check(headers)
+        if refused is not None:
+            await refused(scope, receive, send)
+            return
+        body = await _body(receive)
+        if body is None:
+            await _too_large()(scope, receive, send)
+            return
+        key = headers[HEADER.lower()]
+        media_type = headers.get("content-type", "")
+        print_ = fingerprint(
+            "POST",
+            _route(scope),
+            scope.get("query_string", b"").decode("latin-1"),
+            media_type,
+            body,
+        )
+        begun = await self._begin(owner, key, print_)
+        if begun.outcome != "started":
+            await _answer(begun)(scope, receive, send)
+            return
+        await self._run(scope, receive, send, body, owner, key)
+
+    async def _begin(self, owner: str, key: str, print_: str) -> Begun:
+        store = self.context.idempotency
+        deadline = time.monotonic() + self.wait_timeout
+        while True:
+            begun = await run_in_threadpool(store.begin, owner, key, print_)
+            if begun.outcome != "busy" or time.monotonic() >= deadline:
+                return begun
+            await anyio.sleep(self.poll_seconds)
+
+    async def _run(
+        self, scope: Scope, receive: Receive, send: Send, body: bytes, owner: str, key: str
+    ) -> None:
+        sent = False
+
+        async def replay_body() -> Message:
+            nonlocal sent
+            if not sent:
+                sent = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            return await receive()
+
+        start: Message = {}
+        chunks: list[bytes] = []
+
+        async def capture(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                start.update(message)
+            elif message["type"] == "http.response.body":
+                chunks.append(bytes(message.get("body", b"")))
+
+        store = self.context.idempotency
+        try:
+            await self.app(scope, replay_body, capture)
+        except BaseException:
+            with anyio.CancelScope(shield=True):
+                await run_in_threadpool(store.release, owner, key)
+            raise
+        status = int(start.get("status", 500))
+        content = b"".join(chunks)
+        if status in KEEPS_RESPONSE:
+            media_type = _media_type(start.get("headers", []))
+            stored = StoredResponse(status, media_type, content)
+            await run_in_threadpool(store.complete, owner, key, stored)
+        else:
+            await run_in_threadpool(store.release, owner, key)
+        await send(start)
+        await send({"type": "http.response.body", "body": content, "more_body": False})
+
+
+def _route(scope: Scope) -> str:
+    path = str(scope.get("path", ""))
+    root = str(scope.get("root_path", ""))
+    return path[len(root) :] if root and path.startswith(root) else path
+
+
+def _headers(scope: Scope) -> dict[str, str]:
+    return {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+
+
+def _check(headers: dict[str, str]) -> Response | None:
+    key = headers.get(HEADER.lower())
+    if key is None:
+        return problem_response(
+            400,
+            "idempotency.key_required",
+            "每个 POST 请求都须带 Idempotency-Key 请求头（如一个 UUID）",
+            "every POST needs an Idempotency-Key header (e.g. a UUID)",
+        )
+    if not IDEMPOTENCY_KEY.fullmatch(key):
+        return problem_response(
+            400,
+            "idempotency.key_invalid",
+            "Idempotency-Key 须为 8–128 个可见 ASCII 字符",
+            "an Idempotency-Key is 8–128 visible ASCII characters",
+        )
+    length = headers.get("content-length", "")
+    if length.isdigit() and int(length) > MAX_BODY_BYTES:
+        return _too_large()
+    return None
+
+
+async def _body(receive: Receive) -> bytes | None:
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            break
+        chunk = bytes(message.get("body", b""))
+        size += len(chunk)
+        if size > MAX_BODY_BYTES:
+            return None
+        chunks.append(chunk)
+        if not message.get("more_body", False):
+            break
+    return b"".join(chunks)
+
+
+def _answer(begun: Begun) -> Response:
+    if begun.outcome == "replay" and begun.response is not None:
+        stored = begun.response
+        return Response(
+            stored.body,
+            status_code=stored.status,
+            media_type=stored.media_type or None,
+            headers={"Idempotent-Replayed": "true"},
+        )
+    if begun.outcome == "reused":
+        return problem_response(
+            422,
+            "idempotency.key_reused",
+            "该 Idempotency-Key 已用于另一个不同的请求",
+            "this Idempotency-Key was already used for a different request",
+        )
+    return problem_response(
+        409,
+        "idempotency.in_progress",
+        "使用该 Idempotency-Key 的请求仍在处理中，请稍后重试",
+        "a request with this Idempotency-Key is still being processed; retry shortly",
+        headers={"Retry-After": "1"},
+    )
+
+
+def _too_large() -> Response:
+    return problem_response(413, "request_too_large", "请求内容过大", "the request is too large")
+
+
+def _media_type(headers: list[tuple[bytes, bytes]]) -> str:
+    for name, value in headers:
+        if name.lower() == b"content-type":
+            return value.decode("latin-1")
+    return ""
+
+
+__all__ = ["EXEMPT", "HEADER", "MAX_BODY_BYTES", "IdempotencyMiddleware"]

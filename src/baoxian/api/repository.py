@@ -1,0 +1,170 @@
+"""SQL persistence of the API's own state: clients, grants and idempotency keys."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, and_, delete, insert, or_, select, update
+from sqlalchemy.exc import IntegrityError
+
+from baoxian.api.model import ApiClient, GrantKind, KeyRecord, StoredResponse
+from baoxian.api.tables import api_clients, api_grants, api_idempotency_keys
+
+
+class SqlApiRepository:
+    def __init__(self, connection: Connection) -> None:
+        self._connection = connection
+
+    # clients ----------------------------------------------------------------------------
+
+    def add_client(self, client: ApiClient, secret_hash: str, now: datetime) -> None:
+        self._connection.execute(
+            insert(api_clients).values(
+                client_id=client.client_id,
+                name=client.name,
+                secret_hash=secret_hash,
+                scopes=sorted(client.scopes),
+                rate_per_minute=client.rate_per_minute,
+                active=client.active,
+                created_at=now,
+            )
+        )
+
+    def client(self, client_id: str) -> tuple[ApiClient, str] | None:
+        row = self._connection.execute(
+            select(api_clients).where(api_clients.c.client_id == client_id)
+        ).one_or_none()
+        return None if row is None else (_client(row), row.secret_hash)
+
+    def clients(self) -> list[ApiClient]:
+        rows = self._connection.execute(select(api_clients).order_by(api_clients.c.created_at))
+        return [_client(row) for row in rows]
+
+    def set_active(self, client_id: str, active: bool) -> int:
+        result = self._connection.execute(
+            update(api_clients).where(api_clients.c.client_id == client_id).values(active=active)
+        )
+        return int(result.rowcount)
+
+    # grants -----------------------------------------------------------------------------
+
+    def grant(
+        self, client_id: str, kind: GrantKind, object_ids: Iterable[str], now: datetime
+    ) -> None:
+        wanted = sorted(set(object_ids))
+        if not wanted:
+            return
+        held = set(
+            self._connection.scalars(
+                select(api_grants.c.object_id).where(
+                    api_grants.c.client_id == client_id,
+                    api_grants.c.kind == kind,
+                    api_grants.c.object_id.in_(wanted),
+                )
+            )
+        )
+        rows = [
+            {"client_id": client_id, "kind": kind, "object_id": o, "created_at": now}
+            for o in wanted
+            if o not in held
+        ]
+        if rows:
+            self._connection.execute(insert(api_grants), rows)
+
+    def granted(self, client_id: str, objects: Iterable[tuple[GrantKind, str]]) -> bool:
+        """Whether the client holds a grant on any of these objects."""
+        wanted = list(objects)
+        if not wanted:
+            return False
+        found = self._connection.execute(
+            select(api_grants.c.object_id)
+            .where(
+                api_grants.c.client_id == client_id,
+                or_(
+                    *(and_(api_grants.c.kind == k, api_grants.c.object_id == o) for k, o in wanted)
+                ),
+            )
+            .limit(1)
+        ).first()
+        return found is not None
+
+    def granted_ids(self, client_id: str, kind: GrantKind, limit: int) -> list[str]:
+        """The client's most recent grants of a kind."""
+        return list(
+            self._connection.scalars(
+                select(api_grants.c.object_id)
+                .where(api_grants.c.client_id == client_id, api_grants.c.kind == kind)
+                .order_by(api_grants.c.created_at.desc(), api_grants.c.object_id.desc())
+                .limit(limit)
+            )
+        )
+
+    # idempotency keys -------------------------------------------------------------------
+
+    def claim_key(self, owner: str, key: str, fingerprint: str, now: datetime) -> bool:
+        """Insert the key as in progress; False when it is already there (a savepoint keeps
+        the surrounding transaction usable)."""
+        try:
+            with self._connection.begin_nested():
+                self._connection.execute(
+                    insert(api_idempotency_keys).values(
+                        owner=owner,
+                        key=key,
+                        fingerprint=fingerprint,
+                        state="in_progress",
+                        created_at=now,
+                    )
+                )
+        except IntegrityError:
+            return False
+        return True
+
+    def key(self, owner: str, key: str) -> KeyRecord | None:
+        row = self._connection.execute(
+            select(api_idempotency_keys).where(
+                api_idempotency_keys.c.owner == owner, api_idempotency_keys.c.key == key
+            )
+        ).one_or_none()
+        if row is None:
+            return None
+        response = (
+            None
+            if row.state != "done"
+            else StoredResponse(row.response_status, row.response_type, bytes(row.response_body))
+        )
+        return KeyRecord(row.owner, row.key, row.fingerprint, row.state, row.created_at, response)
+
+    def complete_key(self, owner: str, key: str, response: StoredResponse, now: datetime) -> None:
+        self._connection.execute(
+            update(api_idempotency_keys)
+            .where(
+                api_idempotency_keys.c.owner == owner,
+                api_idempotency_keys.c.key == key,
+                api_idempotency_keys.c.state == "in_progress",
+            )
+            .values(
+                state="done",
+                response_status=response.status,
+                response_type=response.media_type,
+                response_body=response.body,
+                completed_at=now,
+            )
+        )
+
+    def release_key(self, owner: str, key: str, created_before: datetime | None = None) -> None:
+        """Forget a key (its request failed in a way worth retrying, or it expired)."""
+        condition = [api_idempotency_keys.c.owner == owner, api_idempotency_keys.c.key == key]
+        if created_before is not None:
+            condition.append(api_idempotency_keys.c.created_at < created_before)
+        self._connection.execute(delete(api_idempotency_keys).where(*condition))
+
+
+def _client(row: Any) -> ApiClient:
+    return ApiClient(
+        row.client_id, row.name, frozenset(row.scopes), row.rate_per_minute, bool(row.active)
+    )
+
+
+__all__ = ["SqlApiRepository"]

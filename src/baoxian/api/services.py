@@ -1,0 +1,201 @@
+"""The API's own use cases: partner clients and their secrets, grants (which objects a
+partner may see), and idempotency keys.  The insurance work itself is done by the other
+contexts' services; the routers call those."""
+
+from __future__ import annotations
+
+import re
+import secrets
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Literal
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import Engine
+
+from baoxian.api.model import ApiClient, GrantKind, KeyRecord, StoredResponse, Unauthenticated
+from baoxian.api.repository import SqlApiRepository
+from baoxian.bootstrap import App
+from baoxian.policies.ports import Event
+from baoxian.policies.repository import SqlEventLog
+from baoxian.shared.clock import Clock
+from baoxian.shared.errors import NotFound, ValidationFailed
+from baoxian.shared.ids import new_id
+
+DEFAULT_RATE_PER_MINUTE = 600
+KEY_TTL = timedelta(hours=24)
+"""An idempotency key is kept a day; after that the same key starts a new request."""
+
+_CLIENT_ID = re.compile(r"[0-9a-f]{32}")
+
+
+def secret_hasher() -> PasswordHasher:
+    """argon2id at OWASP's minimum (19 MiB, 2 passes, 1 lane): a client secret is 256 random
+    bits, so the hash guards against a leaked table, not against guessing a weak word."""
+    return PasswordHasher(time_cost=2, memory_cost=19 * 1024, parallelism=1)
+
+
+@dataclass
+class ApiAccess:
+    """Partner clients (secrets hashed with argon2, checked only at the token endpoint) and
+    the grants recorded when a partner creates a party, quote, policy or claim."""
+
+    engine: Engine
+    clock: Clock
+    new_id: Callable[[], str] = new_id
+    hasher: PasswordHasher = field(default_factory=lambda: secret_hasher())
+    _dummy_hash: str = field(default="", init=False, repr=False)
+
+    def add_client(
+        self, name: str, scopes: frozenset[str], rate_per_minute: int = DEFAULT_RATE_PER_MINUTE
+    ) -> tuple[ApiClient, str]:
+        """A new partner client and its secret — returned once, stored only as a hash."""
+        clean = name.strip()
+        if not clean or len(clean) > 100 or rate_per_minute < 1:
+            raise ValidationFailed(
+                "api.invalid_client",
+                "客户端名称须为1–100字，速率上限须为正数",
+                "a client needs a name of 1–100 characters and a positive rate limit",
+            )
+        client = ApiClient(self.new_id(), clean, scopes, rate_per_minute)
+        secret = secrets.token_urlsafe(32)
+        now = self.clock()
+        with self.engine.begin() as connection:
+            SqlApiRepository(connection).add_client(client, self.hasher.hash(secret), now)
+            payload = {"name": clean, "scopes": sorted(scopes), "rate_per_minute": rate_per_minute}
+            SqlEventLog(connection).append(
+                Event("api_client", client.client_id, "api.client_added", payload, now)
+            )
+        return client, secret
+
+    def clients(self) -> list[ApiClient]:
+        with self.engine.connect() as connection:
+            return SqlApiRepository(connection).clients()
+
+    def set_active(self, client_id: str, active: bool) -> None:
+        """Revoke (or restore) a client; its tokens stop working at their next request."""
+        with self.engine.begin() as connection:
+            if not SqlApiRepository(connection).set_active(client_id, active):
+                raise NotFound("api.client_not_found", "没有该客户端", "no such client")
+            SqlEventLog(connection).append(
+                Event(
+                    "api_client",
+                    client_id,
+                    "api.client_enabled" if active else "api.client_revoked",
+                    {},
+                    self.clock(),
+                )
+            )
+
+    def authenticate(self, client_id: str, secret: str) -> ApiClient:
+        """Check a client's secret.  An unknown client costs the same as a wrong secret."""
+        found = None
+        if _CLIENT_ID.fullmatch(client_id):
+            with self.engine.connect() as connection:
+                found = SqlApiRepository(connection).client(client_id)
+        stored = found[1] if found else self._dummy()
+        ok = self._verify(stored, secret)
+        if not ok or found is None or not found[0].active:
+            raise Unauthenticated(
+                "auth.invalid_client",
+                "客户端标识或密钥错误",
+                "unknown client or wrong secret",
+            )
+        return found[0]
+
+    def client(self, client_id: str) -> ApiClient | None:
+        """An active client (tokens of a revoked client are refused)."""
+        with self.engine.connect() as connection:
+            found = SqlApiRepository(connection).client(client_id)
+        return found[0] if found and found[0].active else None
+
+    def grant(self, client_id: str, kind: GrantKind, object_ids: Iterable[str]) -> None:
+        with self.engine.begin() as connection:
+            SqlApiRepository(connection).grant(client_id, kind, object_ids, self.clock())
+
+    def granted(self, client_id: str, objects: Iterable[tuple[GrantKind, str]]) -> bool:
+        with self.engine.connect() as connection:
+            return SqlApiRepository(connection).granted(client_id, objects)
+
+    def granted_ids(self, client_id: str, kind: GrantKind, limit: int = 50) -> list[str]:
+        with self.engine.connect() as connection:
+            return SqlApiRepository(connection).granted_ids(client_id, kind, limit)
+
+    def _verify(self, stored: str, secret: str) -> bool:
+        try:
+            return self.hasher.verify(stored, secret)
+        except (VerificationError, InvalidHashError):
+            return False
+
+    def _dummy(self) -> str:
+        if not self._dummy_hash:
+            self._dummy_hash = self.hasher.hash("not-a-real-secret")
+        return self._dummy_hash
+
+
+# --------------------------------------------------------------------------- idempotency
+
+
+@dataclass(frozen=True, slots=True)
+class Begun:
+    """What starting a request with a key found: ``started`` (go ahead), ``replay`` (the
+    stored response), ``reused`` (the key was used for another request) or ``busy`` (the
+    first request with the key is still running)."""
+
+    outcome: Literal["started", "replay", "reused", "busy"]
+    response: StoredResponse | None = None
+
+
+@dataclass
+class IdempotencyStore:
+    """Keys per caller: the row is inserted first, in its own committed transaction, so of
+    two copies of a request arriving together exactly one starts."""
+
+    engine: Engine
+    clock: Clock
+    ttl: timedelta = KEY_TTL
+
+    def begin(self, owner: str, key: str, fingerprint: str) -> Begun:
+        for _ in range(3):
+            now = self.clock()
+            with self.engine.begin() as connection:
+                repository = SqlApiRepository(connection)
+                if repository.claim_key(owner, key, fingerprint, now):
+                    return Begun("started")
+                found = repository.key(owner, key)
+                if found is not None and found.created_at < now - self.ttl:
+                    repository.release_key(owner, key, created_before=now - self.ttl)
+                    continue
+            if found is not None:
+                return _begun(found, fingerprint)
+        return Begun("busy")
+
+    def find(self, owner: str, key: str) -> KeyRecord | None:
+        with self.engine.connect() as connection:
+            return SqlApiRepository(connection).key(owner, key)
+
+    def complete(self, owner: str, key: str, response: StoredResponse) -> None:
+        with self.engine.begin() as connection:
+            SqlApiRepository(connection).complete_key(owner, key, response, self.clock())
+
+    def release(self, owner: str, key: str) -> None:
+        with self.engine.begin() as connection:
+            SqlApiRepository(connection).release_key(owner, key)
+
+
+def _begun(found: KeyRecord, fingerprint: str) -> Begun:
+    if found.fingerprint != fingerprint:
+        return Begun("reused")
+    if found.response is not None:
+        return Begun("replay", found.response)
+    return Begun("busy")
+
+
+def api_access(app: App) -> ApiAccess:
+    """The API's services over a built application (its engine and clock)."""
+    return ApiAccess(app.engine, app.policies.clock)
+
+
+__all__ = ["KEY_TTL", "ApiAccess", "Begun", "IdempotencyStore", "api_access"]

@@ -1,0 +1,28 @@
+"""The served process: the REST API at ``/api/v1`` and the portal and console at ``/``,
+over one built application (``baoxian serve``)."""
+
+from __future__ import annotations
+
+from starlette.applications import Starlette
+from starlette.routing import Mount
+
+from baoxian.api.app import create_api
+from baoxian.bootstrap import App
+
+API_PREFIX = "/api/v1"
+
+
+def create_server(application: App, demo: bool = False) -> Starlette:
+    """One ASGI app: the API under ``/api/v1`` (OpenAPI at ``/api/v1/openapi.json``) and
+    the web edge everywhere else."""
+    from baoxian.web.app import create_app
+
+    return Starlette(
+        routes=[
+            Mount(API_PREFIX, app=create_api(application)),
+            Mount("/", app=create_app(application, demo=demo)),
+        ]
+    )
+
+
+__all__ = ["API_PREFIX", "create_server"]
