@@ -17,7 +17,7 @@ from decimal import Decimal
 from typing import Literal
 
 from baoxian.catalog.schema import Coverage, PlanVersion
-from baoxian.shared.money import Money, total
+from baoxian.shared.money import Money
 
 Outcome = Literal["pay", "partial", "decline"]
 
@@ -146,6 +146,13 @@ class Assessment:
 
 
 # --------------------------------------------------------------------------- rules
+#
+# The engine counts in whole fen (int).  Every amount it reads — bill items, sums insured,
+# accumulators, the plan's money — is rounded to the fen, so sums, differences and minima in
+# fen are exact; a payout ratio is applied with the half-up rounding of ``Money.times``.
+# Amounts become ``Money`` only where a result carries them.  What a plan version says (which
+# coverage pays which item, deductibles, ratios, limits and the texts of their reasons) is
+# compiled once per plan version, not once per claim.
 
 
 def adjudicate(claim: Claim, cover: CoverSnapshot, used: Accumulators) -> Assessment:
@@ -154,22 +161,60 @@ def adjudicate(claim: Claim, cover: CoverSnapshot, used: Accumulators) -> Assess
     claimed = claimed_amount(claim)
     if gate is not None:
         return Assessment(claim.claim_id, "decline", claimed, Money.ZERO, (), (gate,), used)
+    running = _Running(used)
     if isinstance(claim, HealthClaim):
-        results, used = _health_items(claim, cover, used)
+        results = _health_items(claim, cover, running)
     else:
-        results, used = _property_claim(claim, cover, used)
-    payable = total([r.payable for r in results])
+        results = _property_claim(claim, cover, running)
+    payable = _money(sum(_fen(r.payable) for r in results))
     outcome: Outcome = (
         "decline" if payable.is_zero() else "pay" if payable == claimed else "partial"
     )
-    return Assessment(claim.claim_id, outcome, claimed, payable, tuple(results), (), used)
+    return Assessment(
+        claim.claim_id, outcome, claimed, payable, tuple(results), (), running.accumulators()
+    )
 
 
 def claimed_amount(claim: Claim) -> Money:
     """What the claim asks for: the bill total, or the assessed property loss."""
-    if isinstance(claim, HealthClaim):
-        return total([item.amount for item in claim.items])
-    return claim.assessed_loss
+    if not isinstance(claim, HealthClaim):
+        return claim.assessed_loss
+    items = claim.items
+    if len(items) == 1:
+        return items[0].amount
+    return _money(sum(_fen(item.amount) for item in items))
+
+
+def _fen(amount: Money) -> int:
+    """Whole fen of an amount that is already rounded to the fen (as every Money is)."""
+    return int(amount.amount.scaleb(2))
+
+
+_new = object.__new__
+_set = object.__setattr__
+
+
+def _money(fen: int) -> Money:
+    """``Money.from_fen(fen)`` without rounding again what is whole fen already (a Money is
+    built for every step of every item: this is the engine's commonest allocation)."""
+    money: Money = _new(Money)
+    _set(money, "amount", Decimal(fen).scaleb(-2))
+    _set(money, "currency", "CNY")
+    return money
+
+
+def _yuan(fen: int) -> Decimal:
+    """Fen as the yuan amount a Money would hold (two decimal places), for texts."""
+    return Decimal(fen).scaleb(-2)
+
+
+def _times(fen: int, ratio: tuple[int, int]) -> int:
+    """``fen × numerator / denominator`` rounded half away from zero (``Money.times``)."""
+    numerator, denominator = ratio
+    scaled = 2 * fen * numerator
+    if scaled >= 0:
+        return (scaled + denominator) // (2 * denominator)
+    return -((denominator - scaled) // (2 * denominator))
 
 
 def _claim_gate(claim: Claim, cover: CoverSnapshot) -> Step | None:
@@ -207,240 +252,415 @@ def _waiting_period_step(
 def coverage_for(item: BillItem, claim: HealthClaim, cover: CoverSnapshot) -> Coverage | None:
     """The coverage that pays an item: one the policy has, whose categories include the item,
     whose diagnosis condition (if any) holds; a diagnosis-specific coverage wins."""
-    candidates = [
-        c
-        for c in cover.plan.coverages
-        if c.code in cover.sums_insured
-        and item.category in c.item_categories
-        and (not c.diagnosis_prefixes or claim.diagnosis.startswith(tuple(c.diagnosis_prefixes)))
-    ]
-    candidates.sort(key=lambda c: not c.diagnosis_prefixes)
-    return candidates[0] if candidates else None
+    benefit = _benefit_for(_compiled(cover.plan), item, claim, cover)
+    return None if benefit is None else benefit.coverage
+
+
+# --------------------------------------------------------------------------- compiled plan
+
+
+@dataclass(frozen=True, slots=True)
+class _Annual:
+    """An annual deductible (the coverage's own or a shared one) with its reason texts."""
+
+    key: str
+    fen: int
+    zh: str  # "<name> <amount> 元，本年已用 " — the amount used so far follows
+    en: str
+
+
+@dataclass(frozen=True, slots=True)
+class _Cap:
+    """A limit an item's payment counts against: a sub-limit (``applies_to`` empty: every
+    item) or a shared limit, with its reason texts."""
+
+    key: str
+    fen: int
+    applies_to: frozenset[str]
+    zh: str
+    en: str
+
+
+@dataclass(frozen=True, slots=True)
+class _Ratio:
+    ratio: tuple[int, int]
+    zh: str
+    en: str
+
+
+@dataclass(frozen=True, slots=True)
+class _Benefit:
+    """One coverage's rules as the engine applies them."""
+
+    coverage: Coverage
+    code: str
+    prefixes: tuple[str, ...]
+    drugs: frozenset[str] | None
+    designated_only: bool
+    per_claim_fen: int | None
+    per_claim_ratio: tuple[int, int] | None
+    per_claim_text: tuple[str, str]
+    annual: tuple[_Annual, ...]
+    ratios: tuple[_Ratio, _Ratio]  # standard, pre-existing condition
+    sub_limits: tuple[_Cap, ...]
+    shared_limits: tuple[_Cap, ...]
+    sum_insured_caps: dict[int, _Cap]  # by the sum insured (fen), filled as met
+
+
+@dataclass(frozen=True, slots=True)
+class _Plan:
+    by_category: Mapping[str, tuple[_Benefit, ...]]  # in plan order
+    by_code: Mapping[str, _Benefit]
+
+
+_COMPILED: dict[int, tuple[PlanVersion, _Plan]] = {}
+
+
+def _compiled(plan: PlanVersion) -> _Plan:
+    """The plan version's rules, compiled on first use (plan versions are immutable)."""
+    entry = _COMPILED.get(id(plan))
+    if entry is None or entry[0] is not plan:
+        if len(_COMPILED) >= 256:
+            _COMPILED.clear()
+        entry = (plan, _compile(plan))
+        _COMPILED[id(plan)] = entry
+    return entry[1]
+
+
+def _compile(plan: PlanVersion) -> _Plan:
+    benefits = [_benefit(coverage, plan) for coverage in plan.coverages]
+    by_category: dict[str, list[_Benefit]] = {}
+    for benefit in benefits:
+        for category in dict.fromkeys(benefit.coverage.item_categories):
+            by_category.setdefault(category, []).append(benefit)
+    return _Plan(
+        {category: tuple(found) for category, found in by_category.items()},
+        {benefit.code: benefit for benefit in benefits},
+    )
+
+
+def _benefit(coverage: Coverage, plan: PlanVersion) -> _Benefit:
+    rule = coverage.deductible
+    fixed = Money(rule.per_claim or Decimal(0))
+    annual = []
+    if rule.annual is not None:
+        annual.append(
+            _annual(
+                f"deductible:{coverage.code}", Money(rule.annual), "年度免赔额", "annual deductible"
+            )
+        )
+    if rule.shared is not None:
+        shared = next(d for d in plan.shared_deductibles if d.code == rule.shared)
+        annual.append(
+            _annual(
+                f"deductible:shared:{shared.code}",
+                Money(shared.annual),
+                f"共用年度免赔额（{shared.name.zh}）",
+                f"shared annual deductible ({shared.name.en})",
+            )
+        )
+    payout = coverage.payout_ratio
+    pre_existing = payout.standard if payout.pre_existing is None else payout.pre_existing
+    return _Benefit(
+        coverage=coverage,
+        code=coverage.code,
+        prefixes=tuple(coverage.diagnosis_prefixes),
+        drugs=frozenset(d.code for d in coverage.drug_list) if coverage.drug_list else None,
+        designated_only=coverage.designated_providers_only,
+        per_claim_fen=(
+            None if rule.per_claim is None and rule.per_claim_ratio_of_loss is None else _fen(fixed)
+        ),
+        per_claim_ratio=(
+            None
+            if rule.per_claim_ratio_of_loss is None
+            else rule.per_claim_ratio_of_loss.as_integer_ratio()
+        ),
+        per_claim_text=_per_claim_text(fixed.amount),
+        annual=tuple(annual),
+        ratios=(
+            _Ratio(payout.standard.as_integer_ratio(), *_ratio_text(payout.standard, "", "")),
+            _Ratio(
+                pre_existing.as_integer_ratio(),
+                *_ratio_text(pre_existing, "（既往症）", " (pre-existing condition)"),
+            ),
+        ),
+        sub_limits=tuple(
+            _cap(
+                f"limit:sub:{coverage.code}:{sub.code}",
+                Money(sub.amount),
+                frozenset(sub.applies_to),
+                f"分项限额「{sub.name.zh}」",
+                f"sub-limit '{sub.name.en}'",
+            )
+            for sub in coverage.sub_limits
+        ),
+        shared_limits=tuple(
+            _cap(
+                f"limit:shared:{shared.code}",
+                Money(shared.amount),
+                frozenset(),
+                f"共用保额「{shared.name.zh}」",
+                f"shared limit '{shared.name.en}'",
+            )
+            for shared in plan.shared_limits
+            if coverage.code in shared.coverages
+        ),
+        sum_insured_caps={},
+    )
+
+
+def _annual(key: str, amount: Money, zh: str, en: str) -> _Annual:
+    return _Annual(
+        key,
+        _fen(amount),
+        f"{zh} {amount.amount:,} 元，本年已用 ",
+        f"{en} of {amount.amount:,} CNY, ",
+    )
+
+
+def _cap(key: str, amount: Money, applies_to: frozenset[str], zh: str, en: str) -> _Cap:
+    return _Cap(key, _fen(amount), applies_to, *_limit_text(amount.amount, zh, en))
+
+
+def _limit_text(amount: Decimal, zh: str, en: str) -> tuple[str, str]:
+    return f"超过{zh} {amount:,} 元的剩余额度", f"over what is left of the {en} of {amount:,} CNY"
+
+
+def _per_claim_text(amount: Decimal) -> tuple[str, str]:
+    return f"每次事故免赔额 {amount:,} 元", f"per-claim deductible of {amount:,} CNY"
+
+
+def _ratio_text(ratio: Decimal, note_zh: str, note_en: str) -> tuple[str, str]:
+    return f"按赔付比例 {ratio:.0%} 赔付{note_zh}", f"payout ratio {ratio:.0%}{note_en}"
+
+
+def _benefit_for(
+    plan: _Plan, item: BillItem, claim: HealthClaim, cover: CoverSnapshot
+) -> _Benefit | None:
+    """The first diagnosis-specific coverage that fits the item, else the first other one."""
+    general = None
+    for benefit in plan.by_category.get(item.category, ()):
+        if benefit.code not in cover.sums_insured:
+            continue
+        if benefit.prefixes:
+            if claim.diagnosis.startswith(benefit.prefixes):
+                return benefit
+        elif general is None:
+            general = benefit
+    return general
+
+
+# --------------------------------------------------------------------------- running totals
+
+
+class _Running:
+    """The accumulators while one claim is adjudicated, in fen; only keys that moved become
+    new Money (in the order they first moved, after the keys already there)."""
+
+    __slots__ = ("before", "fen", "moved")
+
+    def __init__(self, before: Accumulators) -> None:
+        self.before = before
+        self.fen: dict[str, int] = {}
+        self.moved: dict[str, None] = {}
+
+    def get(self, key: str) -> int:
+        fen = self.fen.get(key)
+        if fen is None:
+            amount = self.before.used.get(key)
+            fen = self.fen[key] = 0 if amount is None else _fen(amount)
+        return fen
+
+    def add(self, key: str, fen: int) -> None:
+        if fen:
+            self.fen[key] = self.get(key) + fen
+            self.moved[key] = None
+
+    def accumulators(self) -> Accumulators:
+        if not self.moved:
+            return self.before
+        used = dict(self.before.used)
+        for key in self.moved:
+            used[key] = _money(self.fen[key])
+        return Accumulators(used)
 
 
 class _Ledger:
-    """The running amount of one item and the steps that reduced it."""
+    """The running amount of one item (fen) and the steps that reduced it."""
 
-    def __init__(self, item: str, amount: Money) -> None:
+    __slots__ = ("amount", "claimed", "item", "steps")
+
+    def __init__(self, item: str, claimed: Money) -> None:
         self.item = item
-        self.claimed = amount
-        self.amount = amount
+        self.claimed = claimed
+        self.amount = _fen(claimed)
         self.steps: list[Step] = []
 
-    def reduce(self, rule: str, by: Money, coverage: str | None, zh: str, en: str) -> None:
+    def take(self, by: int) -> int:
+        """Remove up to ``by`` fen; what was removed (0 when nothing)."""
         by = min(by, self.amount)
-        if by.amount <= 0:
-            return
-        self.amount = self.amount - by
-        self.steps.append(Step(self.item, coverage, rule, by, zh, en))
+        if by <= 0:
+            return 0
+        self.amount -= by
+        return by
+
+    def reduce(self, rule: str, by: int, coverage: str | None, zh: str, en: str) -> None:
+        taken = self.take(by)
+        if taken:
+            self.steps.append(Step(self.item, coverage, rule, _money(taken), zh, en))
 
     def result(self, coverage: str | None) -> ItemResult:
-        return ItemResult(self.item, coverage, self.claimed, self.amount, tuple(self.steps))
+        payable = self.claimed if not self.steps else _money(self.amount)
+        return ItemResult(self.item, coverage, self.claimed, payable, tuple(self.steps))
 
 
-def _health_items(
-    claim: HealthClaim, cover: CoverSnapshot, used: Accumulators
-) -> tuple[list[ItemResult], Accumulators]:
-    results = []
-    per_claim: dict[str, Money] = {}
-    for item in claim.items:
-        result, used = _health_item(claim, item, cover, used, per_claim)
-        results.append(result)
-    return results, used
+# --------------------------------------------------------------------------- health
+
+
+def _health_items(claim: HealthClaim, cover: CoverSnapshot, used: _Running) -> list[ItemResult]:
+    plan = _compiled(cover.plan)
+    per_claim: dict[str, int] = {}
+    return [_health_item(claim, item, cover, plan, used, per_claim) for item in claim.items]
 
 
 def _health_item(
     claim: HealthClaim,
     item: BillItem,
     cover: CoverSnapshot,
-    used: Accumulators,
-    per_claim: dict[str, Money],
-) -> tuple[ItemResult, Accumulators]:
+    plan: _Plan,
+    used: _Running,
+    per_claim: dict[str, int],
+) -> ItemResult:
     ledger = _Ledger(item.code, item.amount)
-    coverage = coverage_for(item, claim, cover)
-    if coverage is None:
+    benefit = _benefit_for(plan, item, claim, cover)
+    if benefit is None:
         ledger.reduce(
             "claim.not_covered",
-            item.amount,
+            ledger.amount,
             None,
             f"费用类别「{item.category}」不属于本保单保障范围",
             f"item category '{item.category}' is not covered by this policy",
         )
-        return ledger.result(None), used
-    code = coverage.code
-    waiting = _waiting_period_step(claim, coverage, cover, item, item.amount)
+        return ledger.result(None)
+    code = benefit.code
+    waiting = _waiting_period_step(claim, benefit.coverage, cover, item, item.amount)
     if waiting is not None:
-        ledger.reduce(waiting.rule, item.amount, code, waiting.zh, waiting.en)
-        return ledger.result(code), used
+        ledger.reduce(waiting.rule, ledger.amount, code, waiting.zh, waiting.en)
+        return ledger.result(code)
     ledger.reduce(
         "claim.paid_by_basic_insurance",
-        item.paid_by_basic,
+        _fen(item.paid_by_basic),
         code,
         "基本医疗保险已支付部分先行扣除",
         "amount already paid by basic medical insurance",
     )
-    _eligible_item(coverage, item, ledger)
-    used = _deductibles(coverage, cover.plan, used, per_claim, ledger, Money.ZERO)
-    _co_payment(coverage, claim.pre_existing, ledger)
-    used = _limits(coverage, cover, used, ledger, item.code, item.category)
-    return ledger.result(code), used
+    _eligible_item(benefit, item, ledger)
+    _deductibles(benefit, used, per_claim, ledger, 0)
+    ratio = benefit.ratios[claim.pre_existing]
+    kept = _times(ledger.amount, ratio.ratio)
+    ledger.reduce("claim.co_payment", ledger.amount - kept, code, ratio.zh, ratio.en)
+    _limits(benefit, cover, used, ledger, item.code, item.category)
+    return ledger.result(code)
 
 
-def _eligible_item(coverage: Coverage, item: BillItem, ledger: _Ledger) -> None:
-    if coverage.drug_list and item.code not in {d.code for d in coverage.drug_list}:
+def _eligible_item(benefit: _Benefit, item: BillItem, ledger: _Ledger) -> None:
+    if benefit.drugs is not None and item.code not in benefit.drugs:
         ledger.reduce(
             "claim.drug_not_on_list",
             ledger.amount,
-            coverage.code,
+            benefit.code,
             f"药品 {item.code} 不在本产品特药清单内",
             f"drug {item.code} is not on the product's special-drug list",
         )
-    if coverage.designated_providers_only and not item.designated_provider:
+    if benefit.designated_only and not item.designated_provider:
         ledger.reduce(
             "claim.not_designated_provider",
             ledger.amount,
-            coverage.code,
+            benefit.code,
             "未在指定药店或医院购药，不予赔付",
             "not bought at a designated pharmacy or hospital",
         )
 
 
 def _deductibles(
-    coverage: Coverage,
-    plan: PlanVersion,
-    used: Accumulators,
-    per_claim: dict[str, Money],
-    ledger: _Ledger,
-    loss: Money,
-) -> Accumulators:
+    benefit: _Benefit, used: _Running, per_claim: dict[str, int], ledger: _Ledger, loss: int
+) -> None:
     """Per-claim (the higher of an amount and a share of the loss), then the coverage's annual
     deductible, then a shared annual deductible — each consumed in the order claims are
     decided."""
-    rule = coverage.deductible
-    if rule.per_claim is not None or rule.per_claim_ratio_of_loss is not None:
-        amount = Money(rule.per_claim or Decimal(0))
-        if rule.per_claim_ratio_of_loss is not None:
-            amount = max(amount, loss.times(rule.per_claim_ratio_of_loss))
-        left = amount - per_claim.get(coverage.code, Money.ZERO)
+    code = benefit.code
+    if benefit.per_claim_fen is not None:
+        amount = benefit.per_claim_fen
+        zh, en = benefit.per_claim_text
+        if benefit.per_claim_ratio is not None:
+            share = _times(loss, benefit.per_claim_ratio)
+            if share > amount:
+                amount = share
+                zh, en = _per_claim_text(_yuan(amount))
         before = ledger.amount
-        ledger.reduce(
-            "claim.deductible_per_claim",
-            left,
-            coverage.code,
-            f"每次事故免赔额 {amount.amount:,} 元",
-            f"per-claim deductible of {amount.amount:,} CNY",
-        )
-        per_claim[coverage.code] = per_claim.get(coverage.code, Money.ZERO) + before - ledger.amount
-    if rule.annual is not None:
-        used = _annual(
-            f"deductible:{coverage.code}",
-            Money(rule.annual),
-            used,
-            ledger,
-            coverage.code,
-            "年度免赔额",
-            "annual deductible",
-        )
-    if rule.shared is not None:
-        shared = next(d for d in plan.shared_deductibles if d.code == rule.shared)
-        used = _annual(
-            f"deductible:shared:{shared.code}",
-            Money(shared.annual),
-            used,
-            ledger,
-            coverage.code,
-            f"共用年度免赔额（{shared.name.zh}）",
-            f"shared annual deductible ({shared.name.en})",
-        )
-    return used
-
-
-def _annual(
-    key: str, amount: Money, used: Accumulators, ledger: _Ledger, coverage: str, zh: str, en: str
-) -> Accumulators:
-    left = amount - used.get(key)
-    before = ledger.amount
-    ledger.reduce(
-        "claim.deductible_annual",
-        left,
-        coverage,
-        f"{zh} {amount.amount:,} 元，本年已用 {used.get(key).amount:,} 元",
-        f"{en} of {amount.amount:,} CNY, {used.get(key).amount:,} used this year",
-    )
-    return used.add(key, before - ledger.amount)
-
-
-def _co_payment(coverage: Coverage, pre_existing: bool, ledger: _Ledger) -> None:
-    ratio = coverage.payout_ratio.standard
-    if pre_existing and coverage.payout_ratio.pre_existing is not None:
-        ratio = coverage.payout_ratio.pre_existing
-    kept = ledger.amount.times(ratio)
-    note_zh, note_en = ("（既往症）", " (pre-existing condition)") if pre_existing else ("", "")
-    ledger.reduce(
-        "claim.co_payment",
-        ledger.amount - kept,
-        coverage.code,
-        f"按赔付比例 {ratio:.0%} 赔付{note_zh}",
-        f"payout ratio {ratio:.0%}{note_en}",
-    )
+        ledger.reduce("claim.deductible_per_claim", amount - per_claim.get(code, 0), code, zh, en)
+        per_claim[code] = per_claim.get(code, 0) + before - ledger.amount
+    for annual in benefit.annual:
+        so_far = used.get(annual.key)
+        taken = ledger.take(annual.fen - so_far)
+        if taken:
+            ledger.steps.append(
+                Step(
+                    ledger.item,
+                    code,
+                    "claim.deductible_annual",
+                    _money(taken),
+                    f"{annual.zh}{_yuan(so_far):,} 元",
+                    f"{annual.en}{_yuan(so_far):,} used this year",
+                )
+            )
+        used.add(annual.key, taken)
 
 
 def _limits(
-    coverage: Coverage,
+    benefit: _Benefit,
     cover: CoverSnapshot,
-    used: Accumulators,
+    used: _Running,
     ledger: _Ledger,
     item_code: str,
     category: str,
-) -> Accumulators:
+) -> None:
     """Sub-limits that apply to the item, the coverage's sum insured, and shared limits; the
     amount paid counts against each of them."""
-    caps: list[tuple[str, Money, str, str]] = []
-    for sub in coverage.sub_limits:
-        if not sub.applies_to or item_code in sub.applies_to or category in sub.applies_to:
-            caps.append(
-                (
-                    f"limit:sub:{coverage.code}:{sub.code}",
-                    Money(sub.amount),
-                    f"分项限额「{sub.name.zh}」",
-                    f"sub-limit '{sub.name.en}'",
-                )
-            )
-    caps.append(
-        (
-            f"limit:{coverage.code}",
-            cover.sums_insured[coverage.code],
-            f"保险金额（{coverage.name.zh}）",
-            f"sum insured ({coverage.name.en})",
-        )
-    )
-    for shared in cover.plan.shared_limits:
-        if coverage.code in shared.coverages:
-            caps.append(
-                (
-                    f"limit:shared:{shared.code}",
-                    Money(shared.amount),
-                    f"共用保额「{shared.name.zh}」",
-                    f"shared limit '{shared.name.en}'",
-                )
-            )
-    for key, amount, zh, en in caps:
-        left = amount - used.get(key)
+    caps = [
+        cap
+        for cap in benefit.sub_limits
+        if not cap.applies_to or item_code in cap.applies_to or category in cap.applies_to
+    ]
+    caps.append(_sum_insured_cap(benefit, cover))
+    caps.extend(benefit.shared_limits)
+    for cap in caps:
+        left = cap.fen - used.get(cap.key)
         ledger.reduce(
-            "claim.limit_exhausted",
-            ledger.amount - max(left, Money.ZERO),
-            coverage.code,
-            f"超过{zh} {amount.amount:,} 元的剩余额度",
-            f"over what is left of the {en} of {amount.amount:,} CNY",
+            "claim.limit_exhausted", ledger.amount - max(left, 0), benefit.code, cap.zh, cap.en
         )
-    for key, _amount, _zh, _en in caps:
-        used = used.add(key, ledger.amount)
-    return used
+    paid = ledger.amount
+    for cap in caps:
+        used.add(cap.key, paid)
 
 
-def _property_claim(
-    claim: PropertyClaim, cover: CoverSnapshot, used: Accumulators
-) -> tuple[list[ItemResult], Accumulators]:
+def _sum_insured_cap(benefit: _Benefit, cover: CoverSnapshot) -> _Cap:
+    amount = cover.sums_insured[benefit.code]
+    fen = _fen(amount)
+    cap = benefit.sum_insured_caps.get(fen)
+    if cap is None:
+        name = benefit.coverage.name
+        zh, en = _limit_text(amount.amount, f"保险金额（{name.zh}）", f"sum insured ({name.en})")
+        cap = _Cap(f"limit:{benefit.code}", fen, frozenset(), zh, en)
+        if len(benefit.sum_insured_caps) < 1024:
+            benefit.sum_insured_caps[fen] = cap
+    return cap
+
+
+# --------------------------------------------------------------------------- property
+
+
+def _property_claim(claim: PropertyClaim, cover: CoverSnapshot, used: _Running) -> list[ItemResult]:
     """A property loss: the coverage whose perils include the claim's peril pays the assessed
     loss less its deductible (the higher of an amount and a share of the loss), within the
     site's sum insured and any sub-limit (e.g. basements)."""
@@ -456,34 +676,36 @@ def _property_claim(
     if coverage is None:
         ledger.reduce(
             "claim.peril_not_covered",
-            claim.assessed_loss,
+            ledger.amount,
             None,
             f"致损原因「{claim.peril}」不在保险责任内",
             f"peril '{claim.peril}' is not covered",
         )
-        return [ledger.result(None)], used
+        return [ledger.result(None)]
+    benefit = _compiled(cover.plan).by_code[coverage.code]
     basement = [s for s in coverage.sub_limits if "basement" in s.applies_to]
-    if basement and claim.basement_loss.amount > 0:
+    basement_fen = _fen(claim.basement_loss)
+    if basement and basement_fen > 0:
         sub = basement[0]
         key = f"limit:sub:{coverage.code}:{sub.code}"
-        left = max(Money(sub.amount) - used.get(key), Money.ZERO)
-        over = claim.basement_loss - left
+        left = max(_fen(Money(sub.amount)) - used.get(key), 0)
         ledger.reduce(
             "claim.sub_limit",
-            over,
+            basement_fen - left,
             coverage.code,
             f"地下室财产超过分项限额 {sub.amount:,} 元",
             f"basement property over the {sub.amount:,} CNY sub-limit",
         )
-        used = used.add(key, min(claim.basement_loss, left))
-    used = _deductibles(coverage, cover.plan, used, {}, ledger, claim.assessed_loss)
+        used.add(key, min(basement_fen, left))
+    _deductibles(benefit, used, {}, ledger, _fen(claim.assessed_loss))
     limit_key = f"limit:{coverage.code}"
-    left = cover.sums_insured[coverage.code] - used.get(limit_key)
+    left = _fen(cover.sums_insured[coverage.code]) - used.get(limit_key)
     ledger.reduce(
         "claim.limit_exhausted",
-        ledger.amount - max(left, Money.ZERO),
+        ledger.amount - max(left, 0),
         coverage.code,
         "超过保险金额剩余额度",
         "over what is left of the sum insured",
     )
-    return [ledger.result(coverage.code)], used.add(limit_key, ledger.amount)
+    used.add(limit_key, ledger.amount)
+    return [ledger.result(coverage.code)]
