@@ -139,6 +139,16 @@ def test_same_rows_same_scores(train: Scored, held_out: Scored) -> None:
     assert first == again
 
 
+def test_one_claim_scores_exactly_as_in_a_batch(model: AnomalyModel, held_out: Scored) -> None:
+    # score_one walks the trees itself (fast for one online claim); it must agree with the
+    # forest's own vectorised scoring on every held-out claim, to rounding
+    batch = model.score(held_out.rows)
+    one = [model.score_one(row) for row in held_out.rows]
+    assert max(abs(a - b) for a, b in zip(one, batch, strict=True)) < 1e-12
+    threshold = 0.65
+    assert [s >= threshold for s in one] == [s >= threshold for s in batch]
+
+
 def test_model_refuses_to_score_before_fitting_and_bad_rows() -> None:
     with pytest.raises(ValueError, match="not fitted"):
         AnomalyModel().score([[0.0] * len(FEATURES)])

@@ -219,6 +219,8 @@ class AnomalyModel:
     _forest: IsolationForest | None = field(default=None, init=False, repr=False)
     _low: float = field(default=0.0, init=False)
     _high: float = field(default=1.0, init=False)
+    _trees: list[_Tree] = field(default_factory=list, init=False, repr=False)
+    _norm: float = field(default=1.0, init=False, repr=False)
 
     def fit(self, rows: Sequence[Row]) -> AnomalyModel:
         """Fit on a book of claims (labels are not used) and return the model."""
@@ -231,6 +233,8 @@ class AnomalyModel:
         forest.fit(matrix)
         raw = -forest.score_samples(matrix)
         self._forest, self._low, self._high = forest, float(raw.min()), float(raw.max())
+        self._trees = [_Tree.of(tree, features) for tree, features in _estimators(forest)]
+        self._norm = len(self._trees) * _average_path_length(int(forest.max_samples_))
         return self
 
     def score(self, rows: Sequence[Row]) -> list[float]:
@@ -244,8 +248,17 @@ class AnomalyModel:
         return [float(s) for s in np.clip((raw - self._low) / spread, 0.0, 1.0)]
 
     def score_one(self, row: Row) -> float:
-        """The anomaly score of one claim."""
-        return self.score([row])[0]
+        """The anomaly score of one claim — the same number as :meth:`score`, computed by
+        walking the trees in plain Python: for one row that takes well under a millisecond,
+        where the vectorised path costs about 12 ms in set-up (a claim is decided online
+        in a single request)."""
+        if self._forest is None:
+            raise ValueError("the anomaly model is not fitted")
+        x = self._select([row])[0].astype(np.float32).tolist()  # trees compare in float32
+        depth = sum(tree.path_length(x) for tree in self._trees)
+        raw = 2.0 ** (-depth / self._norm)
+        spread = self._high - self._low or 1.0
+        return min(1.0, max(0.0, (raw - self._low) / spread))
 
     def _select(self, rows: Sequence[Row]) -> NDArray[np.float64]:
         matrix = np.asarray(rows, dtype=np.float64)
@@ -267,6 +280,58 @@ def scorable(claim: HealthClaim, context: ReviewContext, min_peers: int, min_cla
         and profile is not None
         and profile.claims >= min_claims
     )
+
+
+@dataclass(frozen=True, slots=True)
+class _Tree:
+    """One isolation tree as plain lists: children, split feature (already mapped to the
+    model's columns) and threshold per node, and for each leaf its depth plus the expected
+    path length of the samples left in it — what ``IsolationForest.score_samples`` adds."""
+
+    left: list[int]
+    right: list[int]
+    feature: list[int]
+    threshold: list[float]
+    leaf_length: list[float]
+
+    @classmethod
+    def of(cls, estimator: object, features: Sequence[int]) -> _Tree:
+        tree = estimator.tree_  # type: ignore[attr-defined]
+        left, right = tree.children_left.tolist(), tree.children_right.tolist()
+        depth = [0] * tree.node_count
+        for node in range(tree.node_count):  # parents come before their children
+            for child in (left[node], right[node]):
+                if child != -1:
+                    depth[child] = depth[node] + 1
+        samples = tree.n_node_samples.tolist()
+        return cls(
+            left,
+            right,
+            [features[f] if f >= 0 else -1 for f in tree.feature.tolist()],
+            tree.threshold.tolist(),
+            [depth[n] + _average_path_length(samples[n]) for n in range(tree.node_count)],
+        )
+
+    def path_length(self, x: list[float]) -> float:
+        node = 0
+        left, right, feature, threshold = self.left, self.right, self.feature, self.threshold
+        while left[node] != -1:
+            node = left[node] if x[feature[node]] <= threshold[node] else right[node]
+        return self.leaf_length[node]
+
+
+def _estimators(forest: IsolationForest) -> list[tuple[object, Sequence[int]]]:
+    return list(zip(forest.estimators_, forest.estimators_features_, strict=True))
+
+
+def _average_path_length(n: int) -> float:
+    """c(n): the average path length of an unsuccessful search in a binary search tree of
+    n points (Liu, Ting and Zhou 2008), as scikit-learn computes it."""
+    if n <= 1:
+        return 0.0
+    if n == 2:
+        return 1.0
+    return 2.0 * (math.log(n - 1.0) + np.euler_gamma) - 2.0 * (n - 1.0) / n
 
 
 _DEFAULT: list[AnomalyModel] = []
