@@ -144,6 +144,13 @@ def demo(
             f"Issued {report.issued:,} policies, {report.not_issued:,} quotes declined or referred "
             f"in {report.seconds:.1f}s"
         )
+        claims = report.claims
+        console.print(
+            f"[green]✓[/] 演示赔案 {sum(claims.values()):,} 件：已赔付 {claims.get('paid', 0):,}，"
+            f"转人工 {claims.get('referred', 0):,}，拒赔或零赔付 {claims.get('declined', 0):,} "
+            f"Demo claims {sum(claims.values()):,}: {claims.get('paid', 0):,} paid, "
+            f"{claims.get('referred', 0):,} referred, {claims.get('declined', 0):,} declined"
+        )
     _print_summary(summarise(application))
 
 

@@ -254,9 +254,9 @@ class AnomalyModel:
         in a single request)."""
         if self._forest is None:
             raise ValueError("the anomaly model is not fitted")
-        x = self._select([row])[0].astype(np.float32).tolist()  # trees compare in float32
+        x: list[float] = self._select([row])[0].astype(np.float32).tolist()  # float32, as trees
         depth = sum(tree.path_length(x) for tree in self._trees)
-        raw = 2.0 ** (-depth / self._norm)
+        raw = float(2.0 ** (-depth / self._norm))
         spread = self._high - self._low or 1.0
         return min(1.0, max(0.0, (raw - self._low) / spread))
 
@@ -331,7 +331,7 @@ def _average_path_length(n: int) -> float:
         return 0.0
     if n == 2:
         return 1.0
-    return 2.0 * (math.log(n - 1.0) + np.euler_gamma) - 2.0 * (n - 1.0) / n
+    return 2.0 * (math.log(n - 1.0) + float(np.euler_gamma)) - 2.0 * (n - 1.0) / n
 
 
 _DEFAULT: list[AnomalyModel] = []

@@ -11,7 +11,7 @@ from __future__ import annotations
 import random
 import time
 import zlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from datetime import time as clock_time
@@ -19,6 +19,13 @@ from typing import TYPE_CHECKING, Any
 
 from baoxian.catalog.model import CompiledPlan, Quotation, QuoteRequest, RiskUnit, quote
 from baoxian.catalog.services import Catalog
+from baoxian.demo.claims import (
+    POLICIES_PER_CLAIM,
+    DemoInsured,
+    claimable,
+    decide_demo_claims,
+    demo_claims,
+)
 from baoxian.demo.population import (
     FakePerson,
     city_by_code,
@@ -69,6 +76,7 @@ class DemoReport:
     not_issued: int
     seconds: float
     skipped: bool = False
+    claims: Mapping[str, int] = field(default_factory=dict)  # demo claims by final status
 
 
 def product_counts(total: int) -> list[tuple[str, int]]:
@@ -351,8 +359,9 @@ def load_demo_book(
     as_of: date,
     progress: Callable[[int], None] = lambda n: None,
 ) -> DemoReport:
-    """Generate and store a book; each batch is one transaction.  A store that already holds
-    policies is left alone (re-running the demo changes nothing)."""
+    """Generate and store a book, each batch one transaction, then report and decide its
+    demo claims (:mod:`baoxian.demo.claims`).  A store that already holds policies is left
+    alone (re-running the demo changes nothing)."""
     began = time.perf_counter()
     with app.uow() as uow:
         if uow.policies.count() > 0:
@@ -360,6 +369,7 @@ def load_demo_book(
             return DemoReport(0, 0, 0.0, skipped=True)
     builder = BookBuilder(app.catalog, seed, as_of, app.policies.new_id)
     issued = not_issued = 0
+    insureds: list[DemoInsured] = []
     for code, count in product_counts(policies):
         for batch in builder.batches(code, count):
             with app.uow() as uow:
@@ -371,8 +381,11 @@ def load_demo_book(
                 uow.commit()
             issued += len(batch.policies)
             not_issued += batch.not_issued
+            insureds.extend(claimable(batch.policies))
             progress(batch.attempted)
-    return DemoReport(issued, not_issued, time.perf_counter() - began)
+    claims = demo_claims(insureds, seed=seed, as_of=as_of, count=issued // POLICIES_PER_CLAIM)
+    decided = decide_demo_claims(app, claims)
+    return DemoReport(issued, not_issued, time.perf_counter() - began, claims=decided.statuses)
 
 
 def summarise(app: App) -> list[dict[str, Any]]:

@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from baoxian.bootstrap import App
+from baoxian.claims.case import ClaimStatus
 from baoxian.shared.identity import mask_id
 from baoxian.shared.money import Money
 
@@ -56,11 +57,13 @@ def ensure_demo_staff(app: App) -> tuple[DemoStaff, ...]:
 
 
 def demo_customers(app: App, count: int = 3) -> list[DemoCustomer]:
-    """A few holders of individual policies in the book, to sign in as."""
+    """A few holders of individual policies in the book, to sign in as — those with a paid
+    claim first, so that 我的理赔 has something to show."""
+    individual = [p for p in app.policies.some_policies(count * 5) if not p.group]
+    cases = app.claims.claims_on([p.policy_number for p in individual], limit=count * 20)
+    paid = {c.claim.policy_number for c in cases if c.status is ClaimStatus.PAID}
     found: list[DemoCustomer] = []
-    for policy in app.policies.some_policies(count * 5):
-        if policy.group or len(found) >= count:
-            continue
+    for policy in sorted(individual, key=lambda p: p.policy_number not in paid)[:count]:
         party = app.policies.party(policy.holder_id)
         id_number = getattr(party, "id_number", getattr(party, "credit_code", ""))
         found.append(
