@@ -1,5 +1,9 @@
 """The served process: the REST API at ``/api/v1`` and the portal and console at ``/``,
-over one built application (``baoxian serve``)."""
+over one built application (``baoxian serve``).  Behind several worker processes, each
+builds its own from the environment::
+
+    uvicorn --factory baoxian.server:from_env --workers 2
+"""
 
 from __future__ import annotations
 
@@ -7,7 +11,8 @@ from starlette.applications import Starlette
 from starlette.routing import Mount
 
 from baoxian.api.app import create_api
-from baoxian.bootstrap import App
+from baoxian.bootstrap import App, build
+from baoxian.settings import Settings
 
 API_PREFIX = "/api/v1"
 
@@ -25,4 +30,9 @@ def create_server(application: App, demo: bool = False) -> Starlette:
     )
 
 
-__all__ = ["API_PREFIX", "create_server"]
+def from_env() -> Starlette:
+    """The served app over an application built from the environment (one per worker)."""
+    return create_server(build(Settings.from_env()))
+
+
+__all__ = ["API_PREFIX", "create_server", "from_env"]

@@ -7,12 +7,17 @@ from dataclasses import dataclass
 from pathlib import Path
 
 DEFAULT_DATABASE_URL = "sqlite:///var/baoxian.db"
+WEBHOOKS_LOOPBACK_ENV = "BAOXIAN_WEBHOOKS_ALLOW_LOOPBACK"
+_FLAGS = {"": False, "0": False, "false": False, "1": True, "true": True}
 
 
 @dataclass(frozen=True, slots=True)
 class Settings:
     database_url: str
     catalog_dir: Path
+    webhooks_allow_loopback: bool = False
+    """Accept ``http://127.0.0.1`` (and localhost) webhook endpoints: tests and development
+    only; otherwise an endpoint must be HTTPS to a public host."""
 
     @classmethod
     def from_env(cls, database_url: str | None = None, catalog_dir: Path | None = None) -> Settings:
@@ -21,4 +26,12 @@ class Settings:
             or os.environ.get("BAOXIAN_DATABASE_URL")
             or DEFAULT_DATABASE_URL,
             catalog_dir=catalog_dir or Path(os.environ.get("BAOXIAN_CATALOG", "catalog")),
+            webhooks_allow_loopback=_flag(WEBHOOKS_LOOPBACK_ENV),
         )
+
+
+def _flag(name: str) -> bool:
+    value = os.environ.get(name, "").strip().lower()
+    if value not in _FLAGS:
+        raise ValueError(f"{name} must be 1, 0, true or false, not {value!r}")
+    return _FLAGS[value]

@@ -35,7 +35,7 @@ NOW = datetime(2026, 6, 15, 2, 0, tzinfo=UTC)  # 10:00 in Shanghai
 START = "2026-03-01"
 PARTNER_SCOPES = (
     "products:read quotes:read quotes:write policies:read policies:write "
-    "claims:read claims:write customers:read notices:read"
+    "claims:read claims:write customers:read notices:read webhooks:manage"
 )
 WANG_ID = resident_id("11010519810415031")
 WANG_MOBILE = "13812345678"

@@ -7,7 +7,12 @@ import importlib
 
 import pytest
 
-MODULES = ["baoxian.api.model", "baoxian.api.problems", "baoxian.api.schemas"]
+MODULES = [
+    "baoxian.api.model",
+    "baoxian.api.problems",
+    "baoxian.api.schemas",
+    "baoxian.api.webhooks",
+]
 
 
 @pytest.mark.parametrize("name", MODULES)

@@ -79,7 +79,7 @@ def _no_server_error(operation: Operation, mode: GenerationMode, token: str) -> 
 
 def test_no_input_makes_a_server_error(app: App, book: str) -> None:
     operations = _operations(app)
-    assert len(operations) == 25
+    assert len(operations) == 30
     for operation in operations:
         for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
             try:

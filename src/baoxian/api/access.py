@@ -111,10 +111,11 @@ def _may(ctx: ApiContext, who: Principal, kind: GrantKind, object_id: str, holde
     return True
 
 
-def grant(ctx: ApiContext, who: Principal, kind: GrantKind, *object_ids: str) -> None:
-    """Record that a partner created these objects (customers and staff need none)."""
+def grant(ctx: ApiContext, who: Principal, *objects: tuple[GrantKind, str]) -> None:
+    """Record that a partner created these (kind, ID) objects (customers and staff need
+    none)."""
     if who.kind == "partner":
-        ctx.access.grant(who.subject, kind, object_ids)
+        ctx.access.grant(who.subject, objects)
 
 
 __all__ = ["claim", "grant", "may_see_policy", "not_found", "party", "policy", "quote"]

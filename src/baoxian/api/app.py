@@ -17,9 +17,10 @@ from baoxian.api.auth import ApiContext, Tokens
 from baoxian.api.idempotency import ASGIApp, IdempotencyMiddleware, Message, Receive, Scope, Send
 from baoxian.api.model import RateLimiter
 from baoxian.api.problems import PROBLEM_JSON, Problem, RedactingFilter
-from baoxian.api.routers import claims, customers, policies, products, quotes, tokens
-from baoxian.api.services import IdempotencyStore, api_access
+from baoxian.api.routers import claims, customers, policies, products, quotes, tokens, webhooks
+from baoxian.api.services import IdempotencyStore, api_access, webhook_service
 from baoxian.bootstrap import App
+from baoxian.shared.identity import is_valid_resident_id
 
 API_VERSION = "1.0.0"
 DESCRIPTION = """
@@ -33,6 +34,9 @@ DESCRIPTION = """
 * **金额 Money** is a string with two decimals, e.g. `"195.00"` — never a number.
 * **错误 Errors** are `application/problem+json` with a stable `code` and `zh` / `en` text.
 * **个人信息 Personal data** (身份证号, phone) is masked in every answer.
+* **回调 Webhooks**: register an HTTPS endpoint (`POST /webhooks`) for policy and claim
+  events; each delivery is signed (`Baoxian-Signature: t=…,v1=…`, HMAC-SHA256 over
+  `t.body`) and carries `Baoxian-Event-Id` for deduplication.
 """
 
 _PROBLEM = {"model": Problem, "content": {PROBLEM_JSON: {}}}
@@ -63,7 +67,8 @@ def create_api(
         application,
         api_access(application),
         Tokens(application.cipher.derive_key("api-tokens"), application),
-        IdempotencyStore(application.engine, application.policies.clock),
+        IdempotencyStore(application.engine, application.policies.clock, cipher=application.cipher),
+        webhook_service(application),
         limiter or RateLimiter(),
     )
     api = FastAPI(
@@ -75,13 +80,20 @@ def create_api(
         redoc_url=None,
     )
     api.state.api = context
-    for module in (tokens, products, quotes, policies, claims, customers):
+    for module in (tokens, products, quotes, policies, claims, customers, webhooks):
         api.include_router(module.router, responses=PROBLEM_RESPONSES)
     problems.install(api)
     api.add_middleware(IdempotencyMiddleware, context=context, wait_timeout=wait_timeout)
     api.add_middleware(NoStore)
     _mask_logs()
+    _warm_up()
     return api
+
+
+def _warm_up() -> None:
+    """python-stdnum reads its 身份证 address-code table on first use; read it now, not in
+    every thread of the pool racing on the first requests (seconds each under load)."""
+    is_valid_resident_id("110105198104150310")
 
 
 class NoStore:

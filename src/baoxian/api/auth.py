@@ -34,6 +34,7 @@ from baoxian.api.model import (
 )
 from baoxian.api.schemas import TokenPublic
 from baoxian.api.services import ApiAccess, IdempotencyStore
+from baoxian.api.webhooks_service import WebhookService
 from baoxian.bootstrap import App
 from baoxian.shared.errors import DomainError
 from baoxian.shared.ids import new_id
@@ -136,6 +137,7 @@ class ApiContext:
     access: ApiAccess
     tokens: Tokens
     idempotency: IdempotencyStore
+    webhooks: WebhookService
     limiter: RateLimiter = field(default_factory=RateLimiter)
 
     def principal(self, token: str) -> Principal:
@@ -180,9 +182,14 @@ class ApiContext:
             raise TooManyRequests(max(wait, 1))
 
 
-def context(request: Request) -> ApiContext:
+def api_context(request: Request) -> ApiContext:
     found: ApiContext = request.app.state.api
     return found
+
+
+async def context(request: Request) -> ApiContext:
+    """The API's context as a dependency (async: no thread-pool hop to read app state)."""
+    return api_context(request)
 
 
 def bearer(authorization: str | None) -> str | None:
@@ -204,7 +211,7 @@ def caller(
             "需要有效的访问令牌（Authorization: Bearer …）",
             "a bearer access token is required (Authorization: Bearer …)",
         )
-    ctx = context(request)
+    ctx = api_context(request)
     principal = ctx.principal(token)
     ctx.limit(principal.owner, principal.rate_per_minute)
     missing = [s for s in security_scopes.scopes if not principal.may(s)]
@@ -232,6 +239,7 @@ __all__ = [
     "TOKEN_TTL",
     "ApiContext",
     "Tokens",
+    "api_context",
     "bearer",
     "caller",
     "context",

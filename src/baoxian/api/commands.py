@@ -1,5 +1,5 @@
-"""``baoxian api …``: partner clients of the REST API.  The secret is printed once, when
-the client is added; only its argon2 hash is kept."""
+"""``baoxian api …``: partner clients of the REST API (the secret is printed once, when the
+client is added; only its argon2 hash is kept) and the webhook dispatcher."""
 
 from __future__ import annotations
 
@@ -11,6 +11,8 @@ from rich.table import Table
 
 from baoxian.api.model import SCOPES, partner_scopes
 from baoxian.api.services import DEFAULT_RATE_PER_MINUTE, api_access
+from baoxian.api.webhooks_service import WebhookDispatcher
+from baoxian.api.webhooks_transport import HttpxTransport
 from baoxian.bootstrap import build
 from baoxian.settings import Settings
 from baoxian.shared.errors import DomainError
@@ -21,6 +23,8 @@ api_app = typer.Typer(
 )
 client_app = typer.Typer(help="接口客户端 API clients: add, list, revoke.", no_args_is_help=True)
 api_app.add_typer(client_app, name="client")
+webhooks_app = typer.Typer(help="回调 Webhooks: deliver events to partners.", no_args_is_help=True)
+api_app.add_typer(webhooks_app, name="webhooks")
 
 _SCOPE_HELP = "权限范围 Scopes, space- or comma-separated: " + " ".join(
     s for s in SCOPES if s != "personal_data:read"
@@ -77,6 +81,44 @@ def client_revoke(client_id: str) -> None:
     except DomainError as error:
         raise _fail(error) from None
     console.print(f"[green]✓[/] 已停用 Revoked: {client_id}")
+
+
+@webhooks_app.command("dispatch")
+def webhooks_dispatch(
+    once: Annotated[
+        bool,
+        typer.Option("--once", help="一轮后退出 One round (scan, send what is due), then exit"),
+    ] = False,
+    interval: Annotated[
+        float,
+        typer.Option(min=0.1, max=60, help="空闲时的轮询间隔（秒） Seconds between idle rounds"),
+    ] = 1.0,
+) -> None:
+    """投递回调 Deliver webhooks: scan new policy and claim events, send what is due, retry
+    with back-off (10 s, 1 min, 5 min, 30 min, 2 h), then give up."""
+    application = build(Settings.from_env())
+    transport = HttpxTransport()
+    dispatcher = WebhookDispatcher(
+        application.engine,
+        application.cipher,
+        application.policies.clock,
+        transport,
+        application.claims.policy_numbers,
+    )
+    try:
+        if once:
+            report = dispatcher.run_once()
+            console.print(
+                f"[green]✓[/] 新排队 queued {report.queued}  送达 delivered {report.delivered}  "
+                f"待重试 retrying {report.retrying}  放弃 dead {report.dead}"
+            )
+            return
+        console.print("回调投递中 Dispatching webhooks (Ctrl+C to stop)…")
+        dispatcher.run(interval)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        transport.close()
 
 
 __all__ = ["api_app"]

@@ -36,6 +36,10 @@ SCOPES: dict[str, tuple[str, str]] = {
     "claims:write": ("报案与上传理赔资料", "Report claims and upload documents"),
     "customers:read": ("查看客户（脱敏）", "Read customers (masked)"),
     "notices:read": ("查看客户通知", "Read a customer's notices"),
+    "webhooks:manage": (
+        "管理回调：登记、查看、删除、重放事件",
+        "Manage webhooks: register, list, remove, replay events",
+    ),
     "personal_data:read": ("查看完整个人信息（留痕）", "Read full personal data (audited)"),
 }
 """Every scope, with what it allows (zh, en).  ``personal_data:read`` is never given to a

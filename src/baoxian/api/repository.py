@@ -7,10 +7,10 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, and_, delete, insert, or_, select, update
-from sqlalchemy.exc import IntegrityError
 
 from baoxian.api.model import ApiClient, GrantKind, KeyRecord, StoredResponse
 from baoxian.api.tables import api_clients, api_grants, api_idempotency_keys
+from baoxian.store.db import upsert_into
 
 
 class SqlApiRepository:
@@ -51,27 +51,16 @@ class SqlApiRepository:
     # grants -----------------------------------------------------------------------------
 
     def grant(
-        self, client_id: str, kind: GrantKind, object_ids: Iterable[str], now: datetime
+        self, client_id: str, objects: Iterable[tuple[GrantKind, str]], now: datetime
     ) -> None:
-        wanted = sorted(set(object_ids))
-        if not wanted:
-            return
-        held = set(
-            self._connection.scalars(
-                select(api_grants.c.object_id).where(
-                    api_grants.c.client_id == client_id,
-                    api_grants.c.kind == kind,
-                    api_grants.c.object_id.in_(wanted),
-                )
-            )
-        )
+        """Record grants in one statement; one the client already holds stays as it is."""
         rows = [
-            {"client_id": client_id, "kind": kind, "object_id": o, "created_at": now}
-            for o in wanted
-            if o not in held
+            {"client_id": client_id, "kind": kind, "object_id": object_id, "created_at": now}
+            for kind, object_id in sorted(set(objects))
         ]
         if rows:
-            self._connection.execute(insert(api_grants), rows)
+            statement = upsert_into(self._connection, api_grants).values(rows)
+            self._connection.execute(statement.on_conflict_do_nothing())
 
     def granted(self, client_id: str, objects: Iterable[tuple[GrantKind, str]]) -> bool:
         """Whether the client holds a grant on any of these objects."""
@@ -104,22 +93,17 @@ class SqlApiRepository:
     # idempotency keys -------------------------------------------------------------------
 
     def claim_key(self, owner: str, key: str, fingerprint: str, now: datetime) -> bool:
-        """Insert the key as in progress; False when it is already there (a savepoint keeps
-        the surrounding transaction usable)."""
-        try:
-            with self._connection.begin_nested():
-                self._connection.execute(
-                    insert(api_idempotency_keys).values(
-                        owner=owner,
-                        key=key,
-                        fingerprint=fingerprint,
-                        state="in_progress",
-                        created_at=now,
-                    )
-                )
-        except IntegrityError:
-            return False
-        return True
+        """Insert the key as in progress; False when it is already there.  One statement
+        (``ON CONFLICT DO NOTHING``): the surrounding transaction stays usable."""
+        statement = (
+            upsert_into(self._connection, api_idempotency_keys)
+            .values(
+                owner=owner, key=key, fingerprint=fingerprint, state="in_progress", created_at=now
+            )
+            .on_conflict_do_nothing()
+            .returning(api_idempotency_keys.c.key)
+        )
+        return self._connection.execute(statement).first() is not None
 
     def key(self, owner: str, key: str) -> KeyRecord | None:
         row = self._connection.execute(

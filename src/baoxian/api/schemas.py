@@ -35,6 +35,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
+from baoxian.api.webhooks import Attempt, Webhook
 from baoxian.catalog.model import CoverLine, Quotation
 from baoxian.catalog.schema import PlanVersion, Product
 from baoxian.claims.case import ClaimCase
@@ -849,6 +850,86 @@ class CodeSentPublic(Public):
     expires_in: int = 300
 
 
+# --------------------------------------------------------------------------- webhooks
+
+EventPattern = Annotated[str, Field(pattern=r"^[a-z_]{1,20}\.([a-z_]{1,40}|\*)$")]
+
+
+class WebhookCreate(Create):
+    """An endpoint for policy and claim events: HTTPS to a public host, and the event types
+    wanted — exact (``claim.paid``) or a family (``claim.*``)."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "url": "https://partner.example.com/baoxian/webhooks",
+                    "event_types": ["policy.*", "claim.decided", "claim.paid"],
+                }
+            ]
+        }
+    )
+
+    url: Annotated[str, Field(min_length=10, max_length=2000)]
+    event_types: Annotated[list[EventPattern], Field(min_length=1, max_length=40)]
+
+
+class WebhookPublic(Public):
+    webhook_id: str
+    url: str
+    event_types: list[str]
+    created_at: datetime
+
+
+class WebhookCreated(WebhookPublic):
+    """The webhook with its signing secret — shown in this answer only."""
+
+    secret: str = Field(
+        description="HMAC-SHA256 key for Baoxian-Signature; keep it secret, it is shown once"
+    )
+
+
+class WebhookAttemptPublic(Public):
+    """One delivery attempt: what the endpoint answered and what happens next."""
+
+    event_id: int
+    attempt: int
+    attempted_at: datetime
+    status_code: int | None
+    error: str | None
+    duration_ms: int
+    outcome: Literal["delivered", "retry", "dead"]
+    next_attempt_at: datetime | None
+
+
+class ReplayPublic(Public):
+    queued: int = Field(description="deliveries queued again, from a first attempt")
+    through_event_id: int = Field(description="the last event looked at")
+    complete: bool = Field(description="false: more events remain; replay since the ID above")
+
+
+def webhook_public(webhook: Webhook) -> WebhookPublic:
+    return WebhookPublic(
+        webhook_id=webhook.webhook_id,
+        url=webhook.url,
+        event_types=list(webhook.event_types),
+        created_at=webhook.created_at,
+    )
+
+
+def attempt_public(attempt: Attempt) -> WebhookAttemptPublic:
+    return WebhookAttemptPublic(
+        event_id=attempt.event_id,
+        attempt=attempt.attempt,
+        attempted_at=attempt.attempted_at,
+        status_code=attempt.status_code,
+        error=attempt.error,
+        duration_ms=attempt.duration_ms,
+        outcome=attempt.outcome,
+        next_attempt_at=attempt.next_attempt_at,
+    )
+
+
 __all__ = [
     "MONEY_PATTERN",
     "ApiAmount",
@@ -873,7 +954,13 @@ __all__ = [
     "PropertyClaimCreate",
     "QuoteCreate",
     "QuotePublic",
+    "ReplayPublic",
     "TokenPublic",
+    "WebhookAttemptPublic",
+    "WebhookCreate",
+    "WebhookCreated",
+    "WebhookPublic",
+    "attempt_public",
     "claim_of",
     "claim_public",
     "coverage_names",
@@ -887,4 +974,5 @@ __all__ = [
     "policy_public",
     "product_public",
     "quote_public",
+    "webhook_public",
 ]

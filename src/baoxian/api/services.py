@@ -4,10 +4,11 @@ contexts' services; the routers call those."""
 
 from __future__ import annotations
 
+import base64
 import re
 import secrets
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from typing import Literal
 
@@ -17,12 +18,14 @@ from sqlalchemy import Engine
 
 from baoxian.api.model import ApiClient, GrantKind, KeyRecord, StoredResponse, Unauthenticated
 from baoxian.api.repository import SqlApiRepository
+from baoxian.api.webhooks_service import WebhookService
 from baoxian.bootstrap import App
 from baoxian.policies.ports import Event
 from baoxian.policies.repository import SqlEventLog
 from baoxian.shared.clock import Clock
 from baoxian.shared.errors import NotFound, ValidationFailed
 from baoxian.shared.ids import new_id
+from baoxian.store.crypto import FieldCipher
 
 DEFAULT_RATE_PER_MINUTE = 600
 KEY_TTL = timedelta(hours=24)
@@ -111,9 +114,10 @@ class ApiAccess:
             found = SqlApiRepository(connection).client(client_id)
         return found[0] if found and found[0].active else None
 
-    def grant(self, client_id: str, kind: GrantKind, object_ids: Iterable[str]) -> None:
+    def grant(self, client_id: str, objects: Iterable[tuple[GrantKind, str]]) -> None:
+        """Record that the client created these objects (one transaction for all)."""
         with self.engine.begin() as connection:
-            SqlApiRepository(connection).grant(client_id, kind, object_ids, self.clock())
+            SqlApiRepository(connection).grant(client_id, objects, self.clock())
 
     def granted(self, client_id: str, objects: Iterable[tuple[GrantKind, str]]) -> bool:
         with self.engine.connect() as connection:
@@ -151,11 +155,14 @@ class Begun:
 @dataclass
 class IdempotencyStore:
     """Keys per caller: the row is inserted first, in its own committed transaction, so of
-    two copies of a request arriving together exactly one starts."""
+    two copies of a request arriving together exactly one starts.  With a ``cipher`` the
+    stored answers are sealed (AES-GCM): an answer may carry a secret shown once, such as a
+    webhook's signing secret."""
 
     engine: Engine
     clock: Clock
     ttl: timedelta = KEY_TTL
+    cipher: FieldCipher | None = None
 
     def begin(self, owner: str, key: str, fingerprint: str) -> Begun:
         for _ in range(3):
@@ -169,20 +176,34 @@ class IdempotencyStore:
                     repository.release_key(owner, key, created_before=now - self.ttl)
                     continue
             if found is not None:
-                return _begun(found, fingerprint)
+                return _begun(self._opened(found), fingerprint)
         return Begun("busy")
 
     def find(self, owner: str, key: str) -> KeyRecord | None:
         with self.engine.connect() as connection:
-            return SqlApiRepository(connection).key(owner, key)
+            found = SqlApiRepository(connection).key(owner, key)
+        return None if found is None else self._opened(found)
 
     def complete(self, owner: str, key: str, response: StoredResponse) -> None:
+        if self.cipher is not None:
+            sealed = self.cipher.encrypt(base64.b64encode(response.body).decode("ascii"))
+            response = replace(response, body=_SEALED + sealed.encode("ascii"))
         with self.engine.begin() as connection:
             SqlApiRepository(connection).complete_key(owner, key, response, self.clock())
+
+    def _opened(self, found: KeyRecord) -> KeyRecord:
+        stored = found.response
+        if stored is None or self.cipher is None or not stored.body.startswith(_SEALED):
+            return found
+        body = self.cipher.decrypt(stored.body[len(_SEALED) :].decode("ascii"))
+        return replace(found, response=replace(stored, body=base64.b64decode(body)))
 
     def release(self, owner: str, key: str) -> None:
         with self.engine.begin() as connection:
             SqlApiRepository(connection).release_key(owner, key)
+
+
+_SEALED = b"sealed:"
 
 
 def _begun(found: KeyRecord, fingerprint: str) -> Begun:
@@ -198,4 +219,15 @@ def api_access(app: App) -> ApiAccess:
     return ApiAccess(app.engine, app.policies.clock)
 
 
-__all__ = ["KEY_TTL", "ApiAccess", "Begun", "IdempotencyStore", "api_access"]
+def webhook_service(app: App) -> WebhookService:
+    """Partners' webhooks over a built application."""
+    return WebhookService(
+        app.engine,
+        app.cipher,
+        app.policies.clock,
+        app.claims.policy_numbers,
+        allow_loopback=app.settings.webhooks_allow_loopback,
+    )
+
+
+__all__ = ["KEY_TTL", "ApiAccess", "Begun", "IdempotencyStore", "api_access", "webhook_service"]

@@ -199,6 +199,14 @@ class SqlClaimRepository:
         )
         return [_case_from_row(row) for row in rows]
 
+    def policy_numbers(self, claim_ids: Sequence[str]) -> dict[str, str]:
+        rows = self._connection.execute(
+            select(claims.c.claim_id, claims.c.policy_number).where(
+                claims.c.claim_id.in_(list(claim_ids))
+            )
+        )
+        return {row.claim_id: row.policy_number for row in rows}
+
     def prior_claims(self, claim: Claim) -> list[PriorClaim]:
         """What review needs to know of earlier claims: every other claim of the same
         insured, and every other claim anywhere in the book with the same invoice number."""

@@ -532,6 +532,13 @@ class ClaimService:
         with self.uow() as uow:
             return uow.claims.for_policies(policy_numbers, limit)
 
+    def policy_numbers(self, claim_ids: Sequence[str]) -> dict[str, str]:
+        """The policy each of these claims is on (unknown IDs are left out), in one read."""
+        if not claim_ids:
+            return {}
+        with self.uow() as uow:
+            return uow.claims.policy_numbers(claim_ids)
+
     def case(self, claim_id: str) -> ClaimCase:
         with self.uow() as uow:
             return uow.claims.get(claim_id)

@@ -57,7 +57,7 @@ def report_claim(ctx: Ctx, who: Writer, key: IdempotencyKey, body: ClaimCreate) 
     _require_past(body, local_date(ctx.app.claims.clock()))
     claim = claim_of(body, service_request_id(who, key)[:32])
     ctx.app.claims.report(claim, channel="api", fast_track=body.fast_track)
-    access.grant(ctx, who, "claim", claim.claim_id)
+    access.grant(ctx, who, ("claim", claim.claim_id))
     return _public(ctx, ctx.app.claims.decide(claim.claim_id))
 
 

@@ -39,7 +39,7 @@ def issue_policy(ctx: Ctx, who: Writer, key: IdempotencyKey, body: PolicyCreate)
     it became."""
     found = access.quote(ctx, who, body.quote_id)
     policy = ctx.app.policies.issue_policy(found.quote_id)
-    access.grant(ctx, who, "policy", policy.policy_number)
+    access.grant(ctx, who, ("policy", policy.policy_number))
     return policy_public(policy)
 
 

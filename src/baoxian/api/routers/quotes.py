@@ -35,8 +35,7 @@ def create_quote(
     require_registered_as_sent(ctx.app.policies, request)
     created = ctx.app.policies.quote_request(request)
     parties = {created.holder_id, *(u.party_id for u in created.units if u.party_id)}
-    access.grant(ctx, who, "party", *sorted(parties))
-    access.grant(ctx, who, "quote", created.quote_id)
+    access.grant(ctx, who, *(("party", p) for p in sorted(parties)), ("quote", created.quote_id))
     return quote_public(created)
 
 
@@ -52,8 +51,12 @@ def require_registered_as_sent(policies: PolicyService, request: QuoteRequestFil
     registered must come with the name and mobile it is registered with."""
     people: list[PersonIn | OrganisationIn] = [request.holder]
     people += [i for i in request.insured if isinstance(i, PersonIn)]
+    checked: set[tuple[str, str, str]] = set()
     for sent in people:
         number = sent.credit_code if isinstance(sent, OrganisationIn) else sent.id_number
+        if (number, sent.name, sent.mobile) in checked:  # the holder is often the insured
+            continue
+        checked.add((number, sent.name, sent.mobile))
         found = policies.party_with_id_number(number)
         if isinstance(found, Person):
             require_own_party(found, sent.name, normalise_mobile(sent.mobile))
