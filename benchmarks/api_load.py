@@ -338,6 +338,18 @@ def cpu_seconds(pids: list[int], reaped: bool = False) -> float:
     return total / os.sysconf("SC_CLK_TCK")
 
 
+def machine_cpu() -> list[int]:
+    """The machine's CPU counters (user, nice, system, idle, iowait, irq, softirq, steal)."""
+    return [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:9]]
+
+
+def busy_and_steal(before: list[int], after: list[int]) -> tuple[float, float]:
+    """The share of the machine's CPU time that was busy, and that the host took (steal)."""
+    spent = [b - a for a, b in zip(before, after, strict=True)]
+    total = sum(spent) or 1
+    return round(1 - (spent[3] + spent[4]) / total, 2), round(spent[7] / total, 3)
+
+
 def server_pids(pid: int) -> list[int]:
     return [pid, *map(int, Path(f"/proc/{pid}/task/{pid}/children").read_text().split())]
 
@@ -384,9 +396,10 @@ def run_costed(
     """A driver run with the CPU it cost the server and PostgreSQL, per request (warm-up
     included, so slightly high)."""
     pids = server_pids(server)
-    before = cpu_seconds(pids), postgres_cpu()
+    before, machine = (cpu_seconds(pids), postgres_cpu()), machine_cpu()
     found = run_driver(scenario, port, bearer, args, workdir)
     after = cpu_seconds(pids), postgres_cpu()
+    found["machine_busy"], found["machine_steal"] = busy_and_steal(machine, machine_cpu())
     sent = found["requests"] + args.warmup
     found["server_cpu_ms_per_request"] = round((after[0] - before[0]) * 1000 / sent, 2)
     found["postgres_cpu_ms_per_request"] = round((after[1] - before[1]) * 1000 / sent, 2)
@@ -442,7 +455,8 @@ def measure(args: argparse.Namespace) -> None:
             f"({found['p99_vs_target']:.2f}× target)  errors {found['errors']}  "
             f"n={found['requests']}  statuses {found['statuses']}\n"
             f"          CPU per request: server {found['server_cpu_ms_per_request']} ms, "
-            f"PostgreSQL {found['postgres_cpu_ms_per_request']} ms"
+            f"PostgreSQL {found['postgres_cpu_ms_per_request']} ms; machine busy "
+            f"{found['machine_busy']:.0%}, steal {found['machine_steal']:.1%}"
         )
 
 

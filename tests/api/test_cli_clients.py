@@ -1,5 +1,6 @@
 """``baoxian api client …`` end to end on a fresh SQLite database: the secret is printed
-once and works at the token endpoint; only its hash is stored."""
+once and works at the token endpoint; only its hash is stored.  ``baoxian api webhooks
+dispatch --once`` runs a round."""
 
 from __future__ import annotations
 
@@ -67,3 +68,9 @@ def test_unknown_scopes_are_refused() -> None:
         app, ["api", "client", "add", "某银行", "--scopes", "personal_data:read"]
     )
     assert staff_only.exit_code == 1
+
+
+def test_one_round_of_the_webhook_dispatcher() -> None:
+    result = runner.invoke(app, ["api", "webhooks", "dispatch", "--once"])
+    assert result.exit_code == 0, result.output
+    assert "queued 0" in result.output and "delivered 0" in result.output
