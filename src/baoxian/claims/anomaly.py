@@ -35,7 +35,7 @@ The model uses the subset :data:`MODEL_FEATURES` by default.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from decimal import Decimal
@@ -44,7 +44,7 @@ import numpy as np
 from numpy.typing import NDArray
 from sklearn.ensemble import IsolationForest
 
-from baoxian.claims.model import Accumulators, Assessment, HealthClaim
+from baoxian.claims.model import Accumulators, Assessment, HealthClaim, claimed_amount
 from baoxian.claims.review import ReviewContext, icd_category
 from baoxian.shared.money import Money, total
 
@@ -58,6 +58,7 @@ __all__ = [
     "evaluate",
     "features",
     "metrics",
+    "model_row",
     "scorable",
 ]
 
@@ -351,6 +352,45 @@ def default_model() -> AnomalyModel:
         rows = [features(c.claim, as_claimed(c.claim), c.context) for c in book]
         _DEFAULT.append(AnomalyModel().fit(rows))
     return _DEFAULT[0]
+
+
+def model_row(
+    claim: HealthClaim, context: ReviewContext, columns: Sequence[str] = MODEL_FEATURES
+) -> list[float]:
+    """A feature row for scoring before adjudication in which only ``columns`` are
+    computed and every other entry is 0.0 — the model reads no other column, so the score
+    is the one of ``features(claim, as_claimed(claim), context)`` at a fraction of the
+    cost (a batch scores a million claims).  Columns without a cheap form fall back to the
+    full vector.
+
+    >>> from baoxian.claims.synthetic import generate
+    >>> drawn = generate(seed=1, n=50)[7]
+    >>> row = model_row(drawn.claim, drawn.context)
+    >>> full = features(drawn.claim, as_claimed(drawn.claim), drawn.context)
+    >>> all(row[FEATURES.index(c)] == full[FEATURES.index(c)] for c in MODEL_FEATURES)
+    True
+    """
+    if not set(columns) <= _CHEAP.keys():
+        return features(claim, as_claimed(claim), context)
+    claimed = claimed_amount(claim)
+    row = [0.0] * len(FEATURES)
+    for name in columns:
+        row[_INDEX[name]] = _CHEAP[name](claim, claimed, context)
+    return row
+
+
+_Cheap = Callable[[HealthClaim, Money, ReviewContext], float]
+_INDEX = {name: position for position, name in enumerate(FEATURES)}
+_CHEAP: dict[str, _Cheap] = {
+    "log_peer_ratio": lambda c, m, x: _peer_ratios(c, m, x)[0],
+    "log_peer_p95_ratio": lambda c, m, x: _peer_ratios(c, m, x)[1],
+    "log_days_since_inception": lambda c, m, x: math.log1p(
+        max(0, (c.loss_date - x.original_inception).days)
+    ),
+    "days_since_prior_discharge": lambda c, m, x: float(_days_since_prior_discharge(c, x)),
+    "log_provider_ratio": lambda c, m, x: _provider_features(c, m, x)[0],
+    "provider_over_p95_share": lambda c, m, x: _provider_features(c, m, x)[1],
+}
 
 
 def as_claimed(claim: HealthClaim) -> Assessment:

@@ -109,13 +109,18 @@ class ClaimCase:
 
 def move(case: ClaimCase, to: ClaimStatus) -> ClaimCase:
     """The claim state machine; an invalid move changes nothing."""
+    require_move(case, to)
+    return replace(case, status=to)
+
+
+def require_move(case: ClaimCase, to: ClaimStatus) -> None:
+    """Refuse a move the state machine does not have (``claim.cannot_<to>``)."""
     if to not in CLAIM_TRANSITIONS[case.status]:
         raise InvalidTransition(
             f"claim.cannot_{to.value}",
             f"赔案 {case.claim_id} 当前状态为“{case.status.zh}”，不能变为“{to.zh}”",
             f"claim {case.claim_id} is {case.status.value}; it cannot become {to.value}",
         )
-    return replace(case, status=to)
 
 
 def decided(case: ClaimCase, assessment: Assessment, result: Review) -> tuple[ClaimCase, bool]:
@@ -129,22 +134,30 @@ def decided(case: ClaimCase, assessment: Assessment, result: Review) -> tuple[Cl
     * review ``pay`` → approved when something is payable, else declined as a decided zero
       payment with the engine's reasons — both straight through.
     """
-    review_data = review_json(result)
-    base = replace(
+    outcome = result.outcome
+    payable: Money | None
+    straight: bool | None
+    if outcome == "decline":
+        to, payable, reserve, straight = ClaimStatus.DECLINED, Money.ZERO, Money.ZERO, True
+    elif outcome == "refer":
+        to, payable, reserve = ClaimStatus.REFERRED, case.payable, assessment.payable
+        straight = case.straight_through
+    else:
+        payable = reserve = assessment.payable
+        to = ClaimStatus.DECLINED if payable.is_zero() else ClaimStatus.APPROVED
+        straight = True
+    require_move(case, to)
+    done = replace(
         case,
+        status=to,
         eob=eob_json(assessment),
-        review=review_data,
+        review=review_json(result),
         quality_sample=result.quality_sample,
+        payable=payable,
+        reserve=reserve,
+        straight_through=straight,
     )
-    if result.outcome == "decline":
-        closed = replace(move(base, ClaimStatus.DECLINED), payable=Money.ZERO, reserve=Money.ZERO)
-        return replace(closed, straight_through=True), False
-    if result.outcome == "refer":
-        return replace(move(base, ClaimStatus.REFERRED), reserve=assessment.payable), False
-    payable = assessment.payable
-    to = ClaimStatus.DECLINED if payable.is_zero() else ClaimStatus.APPROVED
-    done = replace(move(base, to), payable=payable, reserve=payable, straight_through=True)
-    return done, not payable.is_zero()
+    return done, to is ClaimStatus.APPROVED
 
 
 def review_json(result: Review) -> dict[str, Any]:
@@ -198,5 +211,6 @@ __all__ = [
     "decided",
     "eob_json",
     "move",
+    "require_move",
     "review_json",
 ]

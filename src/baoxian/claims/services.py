@@ -24,9 +24,8 @@ from typing import Any, Literal
 from baoxian.catalog.services import Catalog
 from baoxian.claims.anomaly import (
     AnomalyModel,
-    as_claimed,
     default_model,
-    features,
+    model_row,
     scorable,
 )
 from baoxian.claims.case import FAST_TRACKS, ClaimCase, ClaimStatus, decided, eob_json, move
@@ -103,8 +102,8 @@ class ClaimService:
         48-hour clock now."""
         policy = self.policies.policy_on(claim.policy_number, claim.loss_date)
         policy.unit(claim.unit_key)
-        _require_items(claim)
-        _require_fast_track(claim, fast_track)
+        require_items(claim)
+        require_fast_track(claim, fast_track)
         now = self.clock()
         with self.uow() as uow:
             existing = uow.claims.find(claim.claim_id)
@@ -175,11 +174,11 @@ class ClaimService:
                     assessment.accumulators,
                     ledger_version,
                 )
-            after = _staged(after)
+            after = staged(after)
             saved = uow.claims.update(after, expected_version=case.version, decided=True)
-            self._record(uow, saved, "claim.decided", _decision_payload(saved, assessment))
+            self._record(uow, saved, "claim.decided", decision_payload(saved, assessment))
             if saved.status is ClaimStatus.APPROVED:
-                saved = self._settle(uow, saved, *_default_payee(saved))
+                saved = self._settle(uow, saved, *default_payee(saved))
             uow.commit()
         return saved
 
@@ -203,7 +202,7 @@ class ClaimService:
         model = self.anomaly_model()
         if model is None:
             return None
-        return model.score_one(features(claim, as_claimed(claim), context))
+        return model.score_one(model_row(claim, context, model.columns))
 
     # ------------------------------------------------------------------ the queue
 
@@ -280,13 +279,13 @@ class ClaimService:
                 assessment.accumulators,
                 version,
             )
-            saved = uow.claims.update(_staged(after), expected_version=case.version, decided=True)
-            payload = {**_decision_payload(saved, assessment), "handler": handler_id, "note": note}
+            saved = uow.claims.update(staged(after), expected_version=case.version, decided=True)
+            payload = {**decision_payload(saved, assessment), "handler": handler_id, "note": note}
             self._record(uow, saved, "claim.approved", payload)
             if saved.status is ClaimStatus.APPROVED:
-                saved = self._settle(uow, saved, *_default_payee(saved))
+                saved = self._settle(uow, saved, *default_payee(saved))
             elif saved.paid > Money.ZERO:
-                saved = self._recover(uow, saved, *_default_payee(saved))
+                saved = self._recover(uow, saved, *default_payee(saved))
             uow.commit()
         return saved
 
@@ -314,7 +313,7 @@ class ClaimService:
                 {"handler": handler_id, "reason_zh": reason_zh, "reason_en": reason_en},
             )
             if saved.paid > Money.ZERO:
-                saved = self._recover(uow, saved, *_default_payee(saved))
+                saved = self._recover(uow, saved, *default_payee(saved))
             uow.commit()
         return saved
 
@@ -442,7 +441,7 @@ class ClaimService:
             )
         )
         after = replace(move(case, ClaimStatus.PAID), paid=case.paid + to_pay, reserve=Money.ZERO)
-        saved = uow.claims.update(_staged(after), expected_version=case.version)
+        saved = uow.claims.update(staged(after), expected_version=case.version)
         self._record(
             uow,
             saved,
@@ -592,7 +591,7 @@ def review_context(
     )
 
 
-def _staged(case: ClaimCase) -> ClaimCase:
+def staged(case: ClaimCase) -> ClaimCase:
     """The special-drug stage that follows from the status."""
     if case.fast_track != "special_drug" or case.stage == "delivered":
         return case
@@ -606,14 +605,14 @@ def _staged(case: ClaimCase) -> ClaimCase:
     return replace(case, stage=stage)
 
 
-def _default_payee(case: ClaimCase) -> tuple[str, str]:
+def default_payee(case: ClaimCase) -> tuple[str, str]:
     """特药直付 pays the designated pharmacy; everything else pays the insured."""
     if case.fast_track == "special_drug" and isinstance(case.claim, HealthClaim):
         return "pharmacy", case.claim.provider
     return "insured", case.claim.unit_key
 
 
-def _decision_payload(case: ClaimCase, assessment: Assessment) -> dict[str, Any]:
+def decision_payload(case: ClaimCase, assessment: Assessment) -> dict[str, Any]:
     review_data = case.review or {}
     return {
         "status": case.status.value,
@@ -670,7 +669,7 @@ def _require_payee(payee_kind: str) -> None:
         )
 
 
-def _require_fast_track(claim: Claim, fast_track: str) -> None:
+def require_fast_track(claim: Claim, fast_track: str) -> None:
     if fast_track not in FAST_TRACKS:
         raise ValidationFailed(
             "claim.unknown_fast_track",
@@ -689,7 +688,7 @@ def _require_fast_track(claim: Claim, fast_track: str) -> None:
         )
 
 
-def _require_items(claim: Claim) -> None:
+def require_items(claim: Claim) -> None:
     if isinstance(claim, HealthClaim) and not claim.items:
         raise ValidationFailed("claim.no_items", "请提供费用明细", "an itemised bill is required")
     amounts = (
@@ -701,4 +700,15 @@ def _require_items(claim: Claim) -> None:
         )
 
 
-__all__ = ["SPECIAL_DRUG_SLA", "BookStats", "ClaimService", "review_context", "snapshot"]
+__all__ = [
+    "SPECIAL_DRUG_SLA",
+    "BookStats",
+    "ClaimService",
+    "decision_payload",
+    "default_payee",
+    "require_fast_track",
+    "require_items",
+    "review_context",
+    "snapshot",
+    "staged",
+]
