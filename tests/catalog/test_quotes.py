@@ -229,3 +229,34 @@ def test_sum_insured_not_offered_is_an_error(catalog: Catalog) -> None:
     with pytest.raises(ValidationFailed) as error:
         quote(plan, request)
     assert error.value.code == "quote.sum_insured_not_offered"
+
+
+def test_pension_premium_is_the_contribution_chosen(catalog: Catalog) -> None:
+    plan = catalog.plan_on("PENSION-ANN", START)
+    default = quote(plan, QuoteRequest(START, (person(35),)))
+    assert default.annual_premium == Money.of("12000.00")  # 12,000 × 1000‰
+    assert default.decision.outcome == "accept"
+    assert [(c.coverage, c.sum_insured) for c in default.cover] == [("pension", Money.of("12000"))]
+    chosen = {"pension": Money.of("1200")}
+    expected = {
+        "annual": (Money.of("1200.00"),),
+        "semi_annual": (Money.of("600.00"),) * 2,
+        "quarterly": (Money.of("300.00"),) * 4,
+        "monthly": (Money.of("100.00"),) * 12,  # 百元起交: no loading on an account product
+    }
+    for instalment, parts in expected.items():
+        request = QuoteRequest(START, (person(35, "F"),), selections=chosen, instalment=instalment)
+        assert quote(plan, request).instalments == parts
+
+
+def test_pension_entry_ages_18_to_59_and_offered_contributions_only(catalog: Catalog) -> None:
+    plan = catalog.plan_on("PENSION-ANN", START)
+    for age, outcome in ((17, "decline"), (18, "accept"), (59, "accept"), (60, "decline")):
+        result = quote(plan, QuoteRequest(START, (person(age),)))
+        assert result.decision.outcome == outcome, age
+    declined = quote(plan, QuoteRequest(START, (person(60),)))
+    assert [r.code for r in declined.decision.reasons] == ["entry_age"]
+    request = QuoteRequest(START, (person(40),), selections={"pension": Money.of("10000")})
+    with pytest.raises(ValidationFailed) as error:
+        quote(plan, request)
+    assert error.value.code == "quote.sum_insured_not_offered"

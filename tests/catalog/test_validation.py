@@ -29,7 +29,7 @@ def copy_product(tmp_path: Path, name: str, change: dict[str, object]) -> Path:
 def test_shipped_catalogue_is_valid() -> None:
     result = load_catalog(CATALOG_DIR)
     assert result.problems == []
-    assert sorted(result.products) == ["BJ-HMB", "LTM-15", "MOTOR-NEV", "PAR-ENT"]
+    assert sorted(result.products) == ["BJ-HMB", "LTM-15", "MOTOR-NEV", "PAR-ENT", "PENSION-ANN"]
 
 
 def test_unknown_key_is_an_error_with_its_path(tmp_path: Path) -> None:
@@ -75,6 +75,45 @@ def test_overlapping_versions_are_refused(tmp_path: Path) -> None:
     copy_product(tmp_path, "long-term-medical.yaml", {"plan.effective_to": "2026-02-01"})
     (problem,) = load_catalog(tmp_path).problems
     assert "overlap" in problem.message
+
+
+def test_a_premium_loan_needs_a_policy_loan_rate(tmp_path: Path) -> None:
+    copy_product(tmp_path, "pension-annuity.yaml", {"plan.billing.policy_loan": None})
+    (problem,) = load_catalog(tmp_path).problems
+    assert problem.path == "versions[0].billing"
+    assert "automatic_premium_loan needs policy_loan" in problem.message
+
+
+def test_an_annuity_needs_an_account(tmp_path: Path) -> None:
+    copy_product(tmp_path, "pension-annuity.yaml", {"plan.account": None})
+    (problem,) = load_catalog(tmp_path).problems
+    assert problem.path == "versions[0]"
+    assert "add an account" in problem.message
+
+
+def test_every_start_age_and_sex_needs_a_conversion_rate(tmp_path: Path) -> None:
+    data = yaml.safe_load((CATALOG_DIR / "pension-annuity.yaml").read_text(encoding="utf-8"))
+    rates = data["versions"][0]["annuity"]["conversion_rates"]
+    rates[:] = [r for r in rates if (r.get("age"), r.get("gender")) != (65, "F")]
+    (tmp_path / "p.yaml").write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    (problem,) = load_catalog(tmp_path).problems
+    assert problem.path == "versions[0].annuity"
+    assert "no conversion rate for option lifelong, age 65, F" in problem.message
+
+
+def test_billing_terms_refuse_floats_unknown_keys_and_unoffered_defaults(tmp_path: Path) -> None:
+    cases = {
+        "plan.account.guaranteed_rate": (0.02, "versions[0].account.guaranteed_rate"),
+        "plan.billing.grace_period": (60, "versions[0].billing.grace_period"),
+        "plan.account.dividends.default": ("cash_out", "versions[0].account.dividends.default"),
+        "plan.billing.policy_loan.max_ratio": ("1.5", "versions[0].billing.policy_loan.max_ratio"),
+    }
+    for dotted, (value, path) in cases.items():
+        folder = tmp_path / dotted
+        folder.mkdir()
+        copy_product(folder, "pension-annuity.yaml", {dotted: value})
+        (problem,) = load_catalog(folder).problems
+        assert problem.path == path, (dotted, problem)
 
 
 def test_published_json_schema_matches_the_models() -> None:

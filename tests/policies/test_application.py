@@ -41,7 +41,13 @@ def test_each_product_asks_what_its_rules_and_tables_read(catalog: Catalog) -> N
 
 def test_only_cover_for_a_person_is_sold_online(catalog: Catalog) -> None:
     online = {p.code: sold_online(p) for p in catalog.products()}
-    assert online == {"BJ-HMB": True, "LTM-15": True, "PAR-ENT": False, "MOTOR-NEV": False}
+    assert online == {
+        "BJ-HMB": True,
+        "LTM-15": True,
+        "PAR-ENT": False,
+        "MOTOR-NEV": False,
+        "PENSION-ANN": False,
+    }
 
 
 @pytest.mark.parametrize(

@@ -28,6 +28,11 @@ Amount = Annotated[Decimal, BeforeValidator(_no_float), Field(ge=0, decimal_plac
 Ratio = Annotated[Decimal, BeforeValidator(_no_float), Field(ge=0, le=1)]
 Factor = Annotated[Decimal, BeforeValidator(_no_float), Field(gt=0, le=100)]
 RatePerMille = Annotated[Decimal, BeforeValidator(_no_float), Field(ge=0, le=1000)]
+InterestRate = Annotated[
+    Decimal,
+    BeforeValidator(_no_float),
+    Field(ge=0, le=Decimal("0.36"), description='a yearly rate as a fraction, e.g. "0.05"'),
+]
 Stage = Literal["new_business", "renewal"]
 Code = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=64)]
 
@@ -213,6 +218,160 @@ class Rider(Strict):
     require: str | None = Field(None, description="CEL condition for the rider to be offered")
 
 
+class PolicyLoanTerms(Strict):
+    """保单贷款: the holder may borrow up to ``max_ratio`` of the cash value net of debt, for
+    ``term_months`` at a yearly ``annual_rate`` (simple interest, ACT/365)."""
+
+    max_ratio: Ratio
+    annual_rate: InterestRate
+    term_months: int = Field(6, ge=1, le=12)
+
+
+class Reinstatement(Strict):
+    """复效: within ``years`` of the lapse, paying the arrears plus interest at
+    ``arrears_rate``."""
+
+    years: int = Field(2, ge=1, le=5)
+    arrears_rate: InterestRate
+
+
+class BillingTerms(Strict):
+    """收费规则: grace period, premium-paying terms, reinstatement, policy loans and the
+    automatic premium loan (保单垫交).  Payment frequencies are the plan's ``instalments``."""
+
+    grace_days: int = Field(60, ge=0, le=90, description="宽限期: days after the due date")
+    payment_years: list[Annotated[int, Field(ge=1, le=100)]] = Field(
+        default_factory=lambda: [1], min_length=1, description="交费期间 offered, in years"
+    )
+    reinstatement: Reinstatement | None = None
+    policy_loan: PolicyLoanTerms | None = None
+    automatic_premium_loan: bool = Field(
+        False, description="保单垫交: an unpaid premium is lent from the cash value at grace end"
+    )
+
+    @model_validator(mode="after")
+    def _apl_needs_a_loan_rate(self) -> BillingTerms:
+        if self.automatic_premium_loan and self.policy_loan is None:
+            raise ValueError("automatic_premium_loan needs policy_loan (its interest rate)")
+        return self
+
+
+DividendOption = Literal["cash", "accumulate"]
+
+
+class DividendTerms(Strict):
+    """红利: declared yearly by the insurer; each policy's share is paid in cash (现金领取) or
+    accumulated at interest in the account (累积生息), as the holder chose."""
+
+    options: list[DividendOption] = Field(min_length=1)
+    default: DividendOption
+
+    @model_validator(mode="after")
+    def _default_is_offered(self) -> DividendTerms:
+        if self.default not in self.options:
+            raise ValueError(f"default dividend option {self.default!r} is not offered")
+        return self
+
+
+class AccountTerms(Strict):
+    """个人账户 (account value): premiums less the initial charge are credited; interest accrues
+    daily on the balance and is credited monthly: the guaranteed part (保证利率) and the excess
+    up to the declared settlement rate (结算利率).  Cash value = account value less the
+    surrender charge of the policy year (``surrender_charges[0]`` for year 1; 0 afterwards)."""
+
+    guaranteed_rate: InterestRate
+    initial_charge: Ratio = Field(Decimal(0), description="初始费用: share of each premium")
+    surrender_charges: list[Ratio] = Field(
+        default_factory=list, description="退保费用 by policy year, from year 1"
+    )
+    dividends: DividendTerms | None = None
+
+
+class AgeRange(Strict):
+    earliest: int = Field(ge=0, le=120)
+    latest: int = Field(ge=0, le=120)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> AgeRange:
+        if self.earliest > self.latest:
+            raise ValueError("earliest age is after the latest")
+        return self
+
+
+class AnnuityOption(Strict):
+    """领取方式: lifelong (终身领取) with ``years`` guaranteed (保证领取), or a fixed term of
+    ``years`` (定期领取)."""
+
+    code: Code
+    name: Text
+    lifelong: bool
+    years: int = Field(ge=0, le=50)
+
+
+class ConversionRate(Strict):
+    """年金转换标准: the pension per payment for each 10,000 of account value at conversion.
+    ``gender`` and ``age`` left out match everyone; the first matching row wins."""
+
+    option: Code
+    gender: Literal["M", "F"] | None = None
+    age: int | None = Field(None, ge=0, le=120)
+    annual: Amount
+    monthly: Amount
+
+
+class SurvivalBenefit(Strict):
+    """生存保险金: paid on the policy anniversaries ``first_anniversary`` to
+    ``last_anniversary`` (open: every year) while the insured is alive, as a share of the
+    annual premium."""
+
+    code: Code
+    name: Text
+    first_anniversary: int = Field(ge=1, le=120)
+    last_anniversary: int | None = Field(None, ge=1, le=120)
+    ratio_of_annual_premium: Ratio
+
+
+class AnnuityTerms(Strict):
+    """给付领取: the pension (年金) bought with the account value from an age in ``start_age``,
+    paid at one of ``frequencies`` under one of ``options``; and survival benefits."""
+
+    start_age: AgeRange
+    frequencies: list[Literal["annual", "monthly"]] = Field(min_length=1)
+    options: list[AnnuityOption] = Field(min_length=1)
+    conversion_rates: list[ConversionRate] = Field(min_length=1)
+    survival_benefits: list[SurvivalBenefit] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _every_start_has_a_rate(self) -> AnnuityTerms:
+        _unique("annuity option", [o.code for o in self.options])
+        codes = {o.code for o in self.options}
+        for row in self.conversion_rates:
+            if row.option not in codes:
+                raise ValueError(f"conversion rate for unknown annuity option {row.option!r}")
+        for option in self.options:
+            for age in range(self.start_age.earliest, self.start_age.latest + 1):
+                for gender in ("M", "F"):
+                    if conversion_rate(self, option.code, age, gender) is None:
+                        raise ValueError(
+                            f"no conversion rate for option {option.code}, age {age}, {gender}"
+                        )
+        return self
+
+
+def conversion_rate(
+    terms: AnnuityTerms, option: str, age: int, gender: str
+) -> ConversionRate | None:
+    """The first conversion-rate row for an option, age and gender."""
+    for row in terms.conversion_rates:
+        if (
+            row.option == option
+            and (row.gender is None or row.gender == gender)
+            and (row.age is None or row.age == age)
+        ):
+            return row
+    return None
+
+
 class PlanVersion(Strict):
     """A plan version, on sale from ``effective_from`` to ``effective_to`` inclusive."""
 
@@ -228,10 +387,15 @@ class PlanVersion(Strict):
     rating: Rating
     instalments: list[InstalmentOption] = Field(min_length=1)
     renewal: Renewal
+    billing: BillingTerms | None = None
+    account: AccountTerms | None = None
+    annuity: AnnuityTerms | None = None
 
     @model_validator(mode="after")
     def _references_resolve(self) -> PlanVersion:
         _check_references(self)
+        if self.annuity is not None and self.account is None:
+            raise ValueError("an annuity is bought with an account value: add an account")
         return self
 
 

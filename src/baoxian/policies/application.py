@@ -89,8 +89,14 @@ HEALTH = Question(
 
 def sold_online(product: Product) -> bool:
     """Sold to a person on the portal: individual cover whose risk unit is a person.  Property
-    and motor need a survey or vehicle details: the customer is asked to contact us."""
-    return "individual" in product.issuance and product.risk_unit == "person"
+    and motor need a survey or vehicle details: the customer is asked to contact us.  A
+    pension with an account (专属商业养老保险) is not sold online yet: the form does not ask
+    the payment years, the annuity option or the automatic premium loan election."""
+    return (
+        "individual" in product.issuance
+        and product.risk_unit == "person"
+        and all(v.account is None for v in product.versions)
+    )
 
 
 def online_start(today: date) -> date:
