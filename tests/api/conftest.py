@@ -35,7 +35,8 @@ NOW = datetime(2026, 6, 15, 2, 0, tzinfo=UTC)  # 10:00 in Shanghai
 START = "2026-03-01"
 PARTNER_SCOPES = (
     "products:read quotes:read quotes:write policies:read policies:write "
-    "claims:read claims:write customers:read notices:read webhooks:manage"
+    "claims:read claims:write customers:read notices:read webhooks:manage "
+    "members:read members:write"
 )
 WANG_ID = resident_id("11010519810415031")
 WANG_MOBILE = "13812345678"
@@ -102,6 +103,24 @@ class Api:
         self.keys.append(key)
         answer: httpx.Response = self.client.post(
             f"/api/v1{path}", json=json, headers=self.headers(token, key), **kwargs
+        )
+        return answer
+
+    def post_body(
+        self,
+        path: str,
+        body: bytes,
+        media_type: str,
+        key: str | None = None,
+        token: str | None = None,
+        **params: Any,
+    ) -> httpx.Response:
+        """POST a raw body (CSV, NDJSON) with an Idempotency-Key."""
+        key = key or str(uuid.uuid4())
+        self.keys.append(key)
+        headers = {**self.headers(token, key), "Content-Type": media_type}
+        answer: httpx.Response = self.client.post(
+            f"/api/v1{path}", content=body, headers=headers, params=params
         )
         return answer
 

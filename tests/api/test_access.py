@@ -18,6 +18,11 @@ from tests.api.test_claims import PDF
 
 MISSING_ID = "f" * 32
 MISSING_POLICY = "BJHMB202699999999"
+MISSING_BATCH = "e" * 64
+MEMBERS_CSV = (
+    "name,id_number,mobile,medical_insurance_city,has_basic_medical\n"
+    f"李四,{LI_ID},{LI_MOBILE},110000,是\n"
+).encode()
 
 
 @dataclass
@@ -104,11 +109,29 @@ CALLS: dict[str, Call] = {
     "GET payments": lambda api, b, own: api.get(f"/claims/{_c(b, own)}/payments"),
     "GET customer": lambda api, b, own: api.get(f"/customers/{_party(b, own)}"),
     "GET notices": lambda api, b, own: api.get(f"/customers/{_party(b, own)}/notices"),
+    "POST members": lambda api, b, own: api.post_body(
+        f"/policies/{_p(b, own)}/members", MEMBERS_CSV, "text/csv"
+    ),
+    "POST member removals": lambda api, b, own: api.post_body(
+        f"/policies/{_p(b, own)}/members/removals", f"id_number\n{WANG_ID}\n".encode(), "text/csv"
+    ),
+    "GET members": lambda api, b, own: api.get(f"/policies/{_p(b, own)}/members"),
+    "GET member batch": lambda api, b, own: api.get(
+        f"/policies/{_p(b, own)}/member-batches/{MISSING_BATCH}"
+    ),
+    "GET member batch rejections": lambda api, b, own: api.get(
+        f"/policies/{_p(b, own)}/member-batches/{MISSING_BATCH}/rejections"
+    ),
 }
 CUSTOMER_CANNOT = {"GET quote", "POST policy from quote", "POST contact", "POST renew"} | {
-    "POST cancel"
+    "POST cancel",
+    "POST members",
+    "POST member removals",
+    "GET members",
+    "GET member batch",
+    "GET member batch rejections",
 }
-"""Customers hold no quotes or policies:write scope: 403 whoever's object it is."""
+"""Customers hold no quotes, policies:write or members scope: 403 whoever's object it is."""
 
 
 def _same_answer(foreign: httpx.Response, missing: httpx.Response, book: Book, name: str) -> None:

@@ -1,9 +1,12 @@
 """No input makes a server error: schemathesis generates requests from the published
 OpenAPI for every GET and POST operation and sends them to the app in process, with a
-valid partner token (SQLite; bounded to a few examples per operation)."""
+valid partner token (SQLite; bounded to a few examples per operation).  The streamed member
+batches get their own run against a real group policy (schemathesis would rarely hit an
+existing policy number): CSV- and NDJSON-like bodies, and any bytes at all."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -11,6 +14,7 @@ from typing import Any
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from hypothesis.errors import Unsatisfiable
 from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
@@ -20,10 +24,13 @@ from schemathesis.schemas import APIOperation
 from sqlalchemy import Engine
 
 from baoxian.bootstrap import App
+from baoxian.policies.enrolment import MEMBER_COLUMNS
+from baoxian.policies.member_files import KEY_COLUMNS, OPTIONAL_COLUMNS
 from baoxian.server import create_server
 from baoxian.store.db import make_engine
 from baoxian.store.migrate import upgrade
-from tests.api.conftest import Api, claim_body
+from tests.api.conftest import WANG_ID, Api, claim_body
+from tests.api.test_members import group_policy
 
 
 @pytest.fixture
@@ -52,6 +59,9 @@ def book(api: Api) -> str:
 
 Operation = APIOperation[Any, Any, Any, Any]
 
+# The member batches take NDJSON as well as CSV: send the generated text as it is.
+schemathesis.serializer.alias("application/x-ndjson", "text/plain")
+
 
 def _operations(app: App) -> list[Operation]:
     schema = schemathesis.openapi.from_asgi("/api/v1/openapi.json", create_server(app))
@@ -79,7 +89,7 @@ def _no_server_error(operation: Operation, mode: GenerationMode, token: str) -> 
 
 def test_no_input_makes_a_server_error(app: App, book: str) -> None:
     operations = _operations(app)
-    assert len(operations) == 30
+    assert len(operations) == 35
     for operation in operations:
         for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
             try:
@@ -89,3 +99,44 @@ def test_no_input_makes_a_server_error(app: App, book: str) -> None:
             except BaseException as error:
                 error.add_note(f"while fuzzing {operation.label} ({mode.value})")
                 raise
+
+
+_NAMES = st.sampled_from([*MEMBER_COLUMNS, *OPTIONAL_COLUMNS, *KEY_COLUMNS, "x", ""])
+_VALUES = st.one_of(
+    st.text(max_size=24),
+    st.sampled_from([WANG_ID, "13812345678", "110000", "是", "否", "1", '"', ",", "\r"]),
+)
+_CSV = st.tuples(
+    st.lists(_NAMES, max_size=7), st.lists(st.lists(_VALUES, max_size=7), max_size=5)
+).map(lambda t: "\n".join([",".join(t[0]), *(",".join(row) for row in t[1])]).encode())
+_NDJSON = st.lists(
+    st.dictionaries(
+        _NAMES, st.one_of(_VALUES, st.booleans(), st.integers(), st.none()), max_size=7
+    ),
+    max_size=5,
+).map(lambda rows: "\n".join(json.dumps(r, ensure_ascii=False) for r in rows).encode())
+
+
+def test_no_member_batch_body_makes_a_server_error(api: Api) -> None:
+    partner = api.as_(api.partner_token(rate=1_000_000))
+    number = group_policy(partner)["policy_number"]
+
+    @given(
+        body=st.one_of(_CSV, _NDJSON, st.binary(max_size=200)),
+        media=st.sampled_from(["text/csv", "application/x-ndjson"]),
+        path=st.sampled_from(["members", "members/removals"]),
+    )
+    @settings(
+        max_examples=80,
+        deadline=None,
+        derandomize=True,
+        database=None,
+        suppress_health_check=list(HealthCheck),
+    )
+    def send(body: bytes, media: str, path: str) -> None:
+        answer = partner.post_body(f"/policies/{number}/{path}", body, media)
+        assert answer.status_code < 500, answer.text
+        if answer.status_code >= 400:
+            assert answer.headers["content-type"] == "application/problem+json"
+
+    send()

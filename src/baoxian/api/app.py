@@ -17,7 +17,16 @@ from baoxian.api.auth import ApiContext, Tokens
 from baoxian.api.idempotency import ASGIApp, IdempotencyMiddleware, Message, Receive, Scope, Send
 from baoxian.api.model import RateLimiter
 from baoxian.api.problems import PROBLEM_JSON, Problem, RedactingFilter
-from baoxian.api.routers import claims, customers, policies, products, quotes, tokens, webhooks
+from baoxian.api.routers import (
+    claims,
+    customers,
+    members,
+    policies,
+    products,
+    quotes,
+    tokens,
+    webhooks,
+)
 from baoxian.api.services import IdempotencyStore, api_access, webhook_service
 from baoxian.bootstrap import App
 from baoxian.shared.identity import is_valid_resident_id
@@ -34,6 +43,8 @@ DESCRIPTION = """
 * **金额 Money** is a string with two decimals, e.g. `"195.00"` — never a number.
 * **错误 Errors** are `application/problem+json` with a stable `code` and `zh` / `en` text.
 * **个人信息 Personal data** (身份证号, phone) is masked in every answer.
+* **团体成员 Group members**: enrol and remove up to 100,000 members a request, the body
+  streamed as `text/csv` or `application/x-ndjson`; the answer is the batch's report.
 * **回调 Webhooks**: register an HTTPS endpoint (`POST /webhooks`) for policy and claim
   events; each delivery is signed (`Baoxian-Signature: t=…,v1=…`, HMAC-SHA256 over
   `t.body`) and carries `Baoxian-Event-Id` for deduplication.
@@ -80,10 +91,15 @@ def create_api(
         redoc_url=None,
     )
     api.state.api = context
-    for module in (tokens, products, quotes, policies, claims, customers, webhooks):
+    for module in (tokens, products, quotes, policies, members, claims, customers, webhooks):
         api.include_router(module.router, responses=PROBLEM_RESPONSES)
     problems.install(api)
-    api.add_middleware(IdempotencyMiddleware, context=context, wait_timeout=wait_timeout)
+    api.add_middleware(
+        IdempotencyMiddleware,
+        context=context,
+        wait_timeout=wait_timeout,
+        body_limits=members.BODY_LIMITS,
+    )
     api.add_middleware(NoStore)
     _mask_logs()
     _warm_up()

@@ -11,20 +11,27 @@ retrying (401, 403, 409, 429, 5xx) is not kept, so the key stays usable.
 The services behind also deduplicate: the key (namespaced by the caller) becomes the
 endorsement's ``request_id`` and a reported claim's ID, so a retry after a crash between
 the effect and the stored answer still changes nothing twice.
+
+The body is hashed as it arrives and kept in a spooled temporary file (in memory up to
+1 MiB, on disk beyond), from which the route then reads it as a stream: a body of 100,000
+members is never held in memory, let alone twice.  A route may allow a larger body than
+:data:`MAX_BODY_BYTES` (``body_limits``).
 """
 
 from __future__ import annotations
 
+import re
+import tempfile
 import time
-from collections.abc import Awaitable, Callable, MutableMapping
-from typing import Any
+from collections.abc import Awaitable, Callable, MutableMapping, Sequence
+from typing import IO, Any
 
 import anyio
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from baoxian.api.auth import ApiContext
-from baoxian.api.model import IDEMPOTENCY_KEY, KEEPS_RESPONSE, StoredResponse, fingerprint
+from baoxian.api.model import IDEMPOTENCY_KEY, KEEPS_RESPONSE, Fingerprint, StoredResponse
 from baoxian.api.problems import problem_response
 from baoxian.api.services import Begun
 
@@ -38,6 +45,13 @@ HEADER = "Idempotency-Key"
 EXEMPT = frozenset({"/oauth/token", "/customer/code", "/customer/token", "/staff/token"})
 MAX_BODY_BYTES = 21 * 1024 * 1024
 """A 20 MiB document and the multipart around it."""
+SPOOL_IN_MEMORY_BYTES = 1024 * 1024
+"""A body up to this size is kept in memory; a larger one goes to a temporary file."""
+READ_BYTES = 64 * 1024
+"""The route reads the kept body in pieces of this size."""
+
+BodyLimits = Sequence[tuple[re.Pattern[str], int]]
+"""Routes (a pattern of the path below the API's root) that allow a larger body."""
 
 
 class IdempotencyMiddleware:
@@ -47,11 +61,13 @@ class IdempotencyMiddleware:
         context: ApiContext,
         wait_timeout: float = 10.0,
         poll_seconds: float = 0.05,
+        body_limits: BodyLimits = (),
     ) -> None:
         self.app = app
         self.context = context
         self.wait_timeout = wait_timeout
         self.poll_seconds = poll_seconds
+        self.body_limits = tuple(body_limits)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] != "POST" or _route(scope) in EXEMPT:
@@ -62,28 +78,32 @@ class IdempotencyMiddleware:
         if owner is None:  # the route answers 401
             await self.app(scope, receive, send)
             return
-        refused = _check(headers)
+        limit = self._limit(_route(scope))
+        refused = _check(headers, limit)
         if refused is not None:
             await refused(scope, receive, send)
             return
-        body = await _body(receive)
-        if body is None:
-            await _too_large()(scope, receive, send)
-            return
-        key = headers[HEADER.lower()]
-        media_type = headers.get("content-type", "")
-        print_ = fingerprint(
+        digest = Fingerprint(
             "POST",
             _route(scope),
             scope.get("query_string", b"").decode("latin-1"),
-            media_type,
-            body,
+            headers.get("content-type", ""),
         )
-        begun = await self._begin(owner, key, print_)
-        if begun.outcome != "started":
-            await _answer(begun)(scope, receive, send)
-            return
-        await self._run(scope, receive, send, body, owner, key)
+        with tempfile.SpooledTemporaryFile(max_size=SPOOL_IN_MEMORY_BYTES) as body:
+            if not await _spool(receive, body, digest, limit):
+                await _too_large(limit)(scope, receive, send)
+                return
+            key = headers[HEADER.lower()]
+            begun = await self._begin(owner, key, digest.hexdigest())
+            if begun.outcome != "started":
+                await _answer(begun)(scope, receive, send)
+                return
+            await self._run(scope, receive, send, body, owner, key)
+
+    def _limit(self, route: str) -> int:
+        """The largest body the route takes."""
+        found = (size for pattern, size in self.body_limits if pattern.fullmatch(route))
+        return next(found, MAX_BODY_BYTES)
 
     async def _begin(self, owner: str, key: str, print_: str) -> Begun:
         store = self.context.idempotency
@@ -95,15 +115,16 @@ class IdempotencyMiddleware:
             await anyio.sleep(self.poll_seconds)
 
     async def _run(
-        self, scope: Scope, receive: Receive, send: Send, body: bytes, owner: str, key: str
+        self, scope: Scope, receive: Receive, send: Send, body: IO[bytes], owner: str, key: str
     ) -> None:
         sent = False
 
         async def replay_body() -> Message:
             nonlocal sent
             if not sent:
-                sent = True
-                return {"type": "http.request", "body": body, "more_body": False}
+                chunk = body.read(READ_BYTES)
+                sent = len(chunk) < READ_BYTES
+                return {"type": "http.request", "body": chunk, "more_body": not sent}
             return await receive()
 
         start: Message = {}
@@ -144,7 +165,7 @@ def _headers(scope: Scope) -> dict[str, str]:
     return {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
 
 
-def _check(headers: dict[str, str]) -> Response | None:
+def _check(headers: dict[str, str], limit: int) -> Response | None:
     key = headers.get(HEADER.lower())
     if key is None:
         return problem_response(
@@ -161,13 +182,14 @@ def _check(headers: dict[str, str]) -> Response | None:
             "an Idempotency-Key is 8–128 visible ASCII characters",
         )
     length = headers.get("content-length", "")
-    if length.isdigit() and int(length) > MAX_BODY_BYTES:
-        return _too_large()
+    if length.isdigit() and int(length) > limit:
+        return _too_large(limit)
     return None
 
 
-async def _body(receive: Receive) -> bytes | None:
-    chunks: list[bytes] = []
+async def _spool(receive: Receive, body: IO[bytes], digest: Fingerprint, limit: int) -> bool:
+    """Keep the request's body in ``body`` (rewound) and hash it as it arrives; False when
+    it is larger than ``limit``."""
     size = 0
     while True:
         message = await receive()
@@ -175,12 +197,14 @@ async def _body(receive: Receive) -> bytes | None:
             break
         chunk = bytes(message.get("body", b""))
         size += len(chunk)
-        if size > MAX_BODY_BYTES:
-            return None
-        chunks.append(chunk)
+        if size > limit:
+            return False
+        digest.update(chunk)
+        body.write(chunk)
         if not message.get("more_body", False):
             break
-    return b"".join(chunks)
+    body.seek(0)
+    return True
 
 
 def _answer(begun: Begun) -> Response:
@@ -208,8 +232,14 @@ def _answer(begun: Begun) -> Response:
     )
 
 
-def _too_large() -> Response:
-    return problem_response(413, "request_too_large", "请求内容过大", "the request is too large")
+def _too_large(limit: int) -> Response:
+    mib = limit // (1024 * 1024)
+    return problem_response(
+        413,
+        "request_too_large",
+        f"请求内容过大（上限 {mib} MiB）",
+        f"the request is too large (at most {mib} MiB)",
+    )
 
 
 def _media_type(headers: list[tuple[bytes, bytes]]) -> str:
@@ -219,4 +249,4 @@ def _media_type(headers: list[tuple[bytes, bytes]]) -> str:
     return ""
 
 
-__all__ = ["EXEMPT", "HEADER", "MAX_BODY_BYTES", "IdempotencyMiddleware"]
+__all__ = ["EXEMPT", "HEADER", "MAX_BODY_BYTES", "BodyLimits", "IdempotencyMiddleware"]

@@ -40,6 +40,14 @@ SCOPES: dict[str, tuple[str, str]] = {
         "管理回调：登记、查看、删除、重放事件",
         "Manage webhooks: register, list, remove, replay events",
     ),
+    "members:read": (
+        "查看团体保单成员（脱敏）与批次报告",
+        "Read a group policy's members (masked) and batch reports",
+    ),
+    "members:write": (
+        "批量增加、减少团体保单成员",
+        "Enrol and remove members of a group policy in batches",
+    ),
     "personal_data:read": ("查看完整个人信息（留痕）", "Read full personal data (audited)"),
 }
 """Every scope, with what it allows (zh, en).  ``personal_data:read`` is never given to a
@@ -224,14 +232,52 @@ IDEMPOTENCY_KEY = re.compile(r"[\x21-\x7e]{8,128}")
 def fingerprint(method: str, path: str, query: str, media_type: str, body: bytes) -> str:
     """SHA-256 of what makes two requests "the same": method, path, query and the body.
     A multipart body's random boundary is replaced, so a retried upload matches."""
-    boundary = _boundary(media_type)
-    if boundary:
-        body = body.replace(boundary.encode("latin-1"), b"--boundary--")
-    digest = hashlib.sha256()
-    for part in (method.upper(), path, query, media_type.split(";")[0].strip().lower()):
-        digest.update(part.encode("utf-8", "surrogateescape") + b"\x00")
+    digest = Fingerprint(method, path, query, media_type)
     digest.update(body)
     return digest.hexdigest()
+
+
+_BOUNDARY_MARK = b"--boundary--"
+
+
+class Fingerprint:
+    """:func:`fingerprint`, fed the body chunk by chunk as it arrives (a body of 100,000
+    members is never held whole to be hashed).  A multipart boundary split between two
+    chunks is still found: the last bytes that could begin one wait for the next chunk.
+
+    >>> form = "multipart/form-data; boundary=ab12"
+    >>> whole = fingerprint("POST", "/x", "", form, b"--ab12 a --ab12--")
+    >>> digest = Fingerprint("POST", "/x", "", form)
+    >>> for chunk in (b"--a", b"b", b"12 a --ab", b"12--"):
+    ...     digest.update(chunk)
+    >>> digest.hexdigest() == whole
+    True
+    """
+
+    def __init__(self, method: str, path: str, query: str, media_type: str) -> None:
+        self._digest = hashlib.sha256()
+        for part in (method.upper(), path, query, media_type.split(";")[0].strip().lower()):
+            self._digest.update(part.encode("utf-8", "surrogateescape") + b"\x00")
+        boundary = _boundary(media_type)
+        self._boundary = boundary.encode("latin-1") if boundary else b""
+        self._carry = b""
+
+    def update(self, chunk: bytes) -> None:
+        if not self._boundary:
+            self._digest.update(chunk)
+            return
+        data, position = self._carry + chunk, 0
+        while (found := data.find(self._boundary, position)) != -1:
+            self._digest.update(data[position:found] + _BOUNDARY_MARK)
+            position = found + len(self._boundary)
+        safe = max(position, len(data) - len(self._boundary) + 1)
+        self._digest.update(data[position:safe])
+        self._carry = data[safe:]
+
+    def hexdigest(self) -> str:
+        digest = self._digest.copy()
+        digest.update(self._carry)
+        return digest.hexdigest()
 
 
 def _boundary(media_type: str) -> str | None:
@@ -248,6 +294,7 @@ __all__ = [
     "STAFF_ROLE_SCOPES",
     "ApiClient",
     "ApiDenied",
+    "Fingerprint",
     "GrantKind",
     "KeyRecord",
     "Principal",

@@ -37,6 +37,7 @@ from baoxian.shared.errors import (
     ConcurrencyConflict,
     DomainError,
     InvalidTransition,
+    LimitExceeded,
     NotFound,
     ValidationFailed,
 )
@@ -55,6 +56,7 @@ _STATUS_BY_CLASS: tuple[tuple[type[DomainError], int], ...] = (
     (RateLimited, 429),
     (ConcurrencyConflict, 409),
     (InvalidTransition, 409),
+    (LimitExceeded, 413),
     (ValidationFailed, 422),
 )
 _SERVER_SIDE = frozenset({"store.data_key_mismatch", "claim.document_corrupted"})
@@ -171,7 +173,8 @@ def problem_response(
 
 
 def domain_problem(error: DomainError) -> JSONResponse:
-    """A domain error as a problem: the status follows from its class."""
+    """A domain error as a problem: the status follows from its class; an error that
+    names a ``field`` (a row of a streamed body) adds it to ``errors``."""
     if error.code in _SERVER_SIDE:
         log.error("server-side data problem %s: %s", error.code, redact(error.en))
         return _internal()
@@ -183,7 +186,11 @@ def domain_problem(error: DomainError) -> JSONResponse:
         headers["Retry-After"] = str(error.retry_after)
     elif status == 429:
         headers["Retry-After"] = "3600"
-    return problem_response(status, error.code, error.zh, error.en, headers=headers)
+    field = error.details.get("field")
+    errors = (
+        [FieldProblem(field=field, zh=error.zh, en=error.en)] if isinstance(field, str) else None
+    )
+    return problem_response(status, error.code, error.zh, error.en, errors, headers)
 
 
 def validation_problem(errors: Sequence[Any]) -> JSONResponse:

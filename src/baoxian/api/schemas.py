@@ -44,6 +44,8 @@ from baoxian.claims.model import Claim, HealthClaim, claimed_amount
 from baoxian.claims.repository import PaymentInstruction
 from baoxian.claims.schemas import ClaimFile
 from baoxian.outreach.model import Notice
+from baoxian.policies.enrolment import Rejection
+from baoxian.policies.membership import Member, MemberBatch
 from baoxian.policies.model import InsuredUnit, Organisation, Party, Policy, Quote
 from baoxian.policies.schemas import QuoteRequestFile
 from baoxian.shared.identity import mask_id, mask_phone
@@ -573,6 +575,101 @@ class CancellationPublic(Public):
     charged: ApiMoney
 
 
+# --------------------------------------------------------------------------- group members
+
+
+class RejectionPublic(Public):
+    """A row of a batch that changed nothing, and why."""
+
+    row: int = Field(description="the line of the body (CSV: the header is line 1)")
+    code: str = Field(examples=["party.invalid_resident_id"])
+    zh: str = Field(examples=["第3行：身份证号码无效"])
+    en: str = Field(examples=["row 3: invalid resident ID number"])
+
+
+class MemberBatchPublic(Public):
+    """What a batch of members did: counts, money, and the first 1,000 rejections by row
+    (the rest: ``GET …/member-batches/{batch_id}/rejections?cursor=…``)."""
+
+    batch_id: str = Field(description="also the batch report's address")
+    policy_number: str
+    kind: Literal["enrolment", "removal"]
+    effective: date
+    received: int = Field(description="rows read")
+    accepted: int = Field(description="members this batch enrolled (or removed)")
+    already_enrolled: int = Field(description="enrolment: rows already members, unchanged")
+    rejected: int
+    premium_charged: ApiMoney = Field(description="enrolment: pro rata for the days left")
+    refund: ApiMoney = Field(description="removal: pro rata for the days left")
+    annual_premium_change: ApiMoney
+    created_at: datetime
+    rejections: list[RejectionPublic]
+    rejections_cursor: str | None = Field(
+        description="more rejections than shown: pass as cursor to …/rejections"
+    )
+
+
+class RejectionPage(Public):
+    items: list[RejectionPublic]
+    next_cursor: str | None = Field(description="the next page's cursor; null on the last")
+
+
+class MemberPublic(Public):
+    """A member of a group policy, personal data masked."""
+
+    member_id: str = Field(description="the insured's key on the policy (a removal key)")
+    party_id: str | None
+    name: str
+    id_number: str = Field(description="masked", examples=["110***********0310"])
+    mobile: str = Field(description="masked", examples=["138****5678"])
+    added_on: date | None = Field(description="cover from (enrolment's effective date)")
+    annual_premium: ApiMoney | None
+
+
+class MemberPage(Public):
+    items: list[MemberPublic]
+    next_cursor: str | None = Field(description="the next page's cursor; null on the last")
+
+
+def rejection_public(rejection: Rejection) -> RejectionPublic:
+    return RejectionPublic(
+        row=rejection.row_no, code=rejection.code, zh=rejection.zh, en=rejection.en
+    )
+
+
+def member_batch_public(batch: MemberBatch) -> MemberBatchPublic:
+    shown = batch.rejections
+    more = batch.rejected > len(shown) and bool(shown)
+    return MemberBatchPublic(
+        batch_id=batch.batch_id,
+        policy_number=batch.policy_number,
+        kind=batch.kind,
+        effective=batch.effective,
+        received=batch.received,
+        accepted=batch.accepted,
+        already_enrolled=batch.already_enrolled,
+        rejected=batch.rejected,
+        premium_charged=money_text(batch.premium_charged),
+        refund=money_text(batch.refund),
+        annual_premium_change=money_text(batch.annual_premium_change),
+        created_at=batch.created_at,
+        rejections=[rejection_public(r) for r in shown],
+        rejections_cursor=str(shown[-1].row_no) if more else None,
+    )
+
+
+def member_public(member: Member) -> MemberPublic:
+    return MemberPublic(
+        member_id=member.member_id,
+        party_id=member.party_id,
+        name=member.name,
+        id_number=mask_id(member.id_number),
+        mobile=mask_phone(member.mobile),
+        added_on=member.added_on,
+        annual_premium=None if member.annual_premium is None else money_text(member.annual_premium),
+    )
+
+
 # --------------------------------------------------------------------------- claims
 
 _HEALTH_EXAMPLE: dict[str, Any] = {
@@ -942,6 +1039,9 @@ __all__ = [
     "ContactUpdate",
     "DocumentPublic",
     "HealthClaimCreate",
+    "MemberBatchPublic",
+    "MemberPage",
+    "MemberPublic",
     "NoticePublic",
     "PartyPublic",
     "PaymentPublic",
@@ -954,6 +1054,8 @@ __all__ = [
     "PropertyClaimCreate",
     "QuoteCreate",
     "QuotePublic",
+    "RejectionPage",
+    "RejectionPublic",
     "ReplayPublic",
     "TokenPublic",
     "WebhookAttemptPublic",
@@ -965,6 +1067,8 @@ __all__ = [
     "claim_public",
     "coverage_names",
     "document_public",
+    "member_batch_public",
+    "member_public",
     "money_text",
     "notice_public",
     "party_public",
@@ -974,5 +1078,6 @@ __all__ = [
     "policy_public",
     "product_public",
     "quote_public",
+    "rejection_public",
     "webhook_public",
 ]

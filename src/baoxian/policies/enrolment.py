@@ -123,13 +123,13 @@ class MemberValidator:
         }
         self.inputs = sorted(rating_inputs(compiled))
         self._premiums: dict[tuple[Any, ...], Money | None] = {}
-        self._seen: set[str] = set()
+        self._seen: set[int] = set()  # the first 17 digits (they fix the check digit)
 
     def check(self, row: MemberRow) -> ValidMember | Rejection:
         problem = self._identity_problem(row)
         if problem is not None:
             return problem
-        self._seen.add(row.id_number)
+        self._seen.add(int(row.id_number[:17]))
         facts: dict[str, Any] = {
             "age": age_on(birth_date_from_id(row.id_number), self.effective),
             "gender": gender_from_id(row.id_number),
@@ -163,6 +163,11 @@ class MemberValidator:
                 accepted.append(result)
         return accepted, rejected
 
+    def premium_of(self, key: str, facts: Mapping[str, Any]) -> Money | None:
+        """The annual premium of a unit already on the policy, rated on its stored facts
+        (``None`` when no rate fits)."""
+        return self._premium(RiskUnit(key, facts))
+
     def _identity_problem(self, row: MemberRow) -> Rejection | None:
         if not row.name or len(row.name) > 100:
             return _reject(row, "party.invalid_name", "姓名为空或过长", "name empty or too long")
@@ -173,7 +178,7 @@ class MemberValidator:
         mobile = row.mobile
         if len(mobile) != 11 or not mobile.isdigit() or mobile[0] != "1" or mobile[1] < "3":
             return _reject(row, "party.invalid_mobile", "手机号码无效", "invalid mobile number")
-        if row.id_number in self._seen:
+        if int(row.id_number[:17]) in self._seen:
             return _reject(
                 row, "enrolment.duplicate_in_file", "文件内身份证号重复", "ID number repeated"
             )

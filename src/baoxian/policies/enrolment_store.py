@@ -105,6 +105,7 @@ class SqlEnrolments:
     def __init__(self, connection: Connection, cipher: FieldCipher) -> None:
         self._connection = connection
         self._cipher = cipher
+        self._facts_json: dict[tuple[Any, ...], str] = {}
 
     def header(self, policy_number: str) -> PolicyHeader:
         row = self._connection.execute(
@@ -141,30 +142,56 @@ class SqlEnrolments:
     ) -> Written:
         """Stage, insert new parties and new members, and bump the policy; one transaction
         (the caller's)."""
-        connection = self._connection
         clock = _Stopwatch()
-        start = self._next_position(header.policy_number)
-        party_ids = id_block(len(members))
-        facts_json: dict[tuple[Any, ...], str] = {}
+        start = self.next_position(header.policy_number)
         enrolled = 0
-        stage.create(connection)
+        self.open_stage()
         try:
             for first in range(0, len(members), CHUNK):
-                chunk = members[first : first + CHUNK]
-                rows = self._stage_rows(chunk, party_ids, facts_json)
-                copy_rows(connection, stage, rows, STAGE_COLUMNS)
+                self.stage(members[first : first + CHUNK])
                 clock.lap("stage")
                 self._insert_parties(now)
                 clock.lap("insert_parties")
                 enrolled += self._insert_members(header, cover, batch_id, added_on, start)
-                connection.execute(stage.delete())
+                self._connection.execute(stage.delete())
                 clock.lap("insert_members")
         finally:
-            stage.drop(connection)
+            self.close_stage()
         premium = self._batch_premium(header.policy_number, batch_id)
         self._bump_policy(header, enrolled, premium, now)
         clock.lap("update_policy")
         return Written(enrolled, Money.from_fen(premium), clock.laps)
+
+    # ---------------------------------------------------------------- steps (also used by
+    # the API's streamed enrolment, ``membership_store.py``)
+
+    def open_stage(self) -> None:
+        """Create the (temporary, per connection) staging table."""
+        stage.create(self._connection)
+
+    def close_stage(self) -> None:
+        stage.drop(self._connection)
+
+    def stage(self, members: Sequence[ValidMember]) -> None:
+        """Add validated members to the staging table (encrypted, with blind indexes)."""
+        rows = self._stage_rows(members, id_block(len(members)), self._facts_json)
+        copy_rows(self._connection, stage, rows, STAGE_COLUMNS)
+
+    def insert_staged(
+        self,
+        header: PolicyHeader,
+        cover: dict[str, int],
+        batch_id: str,
+        added_on: date,
+        start: int,
+        now: datetime,
+    ) -> int:
+        """Insert the staged persons that are new as parties, and those not yet members as
+        members; empty the stage.  Returns the number of members inserted."""
+        self._insert_parties(now)
+        enrolled = self._insert_members(header, cover, batch_id, added_on, start)
+        self._connection.execute(stage.delete())
+        return enrolled
 
     def _stage_rows(
         self,
@@ -219,7 +246,8 @@ class SqlEnrolments:
         ).bindparams(bindparam("now", now, type_=UtcDateTime()))
         self._connection.execute(sql)
 
-    def _next_position(self, policy_number: str) -> int:
+    def next_position(self, policy_number: str) -> int:
+        """The position after the policy's last unit."""
         last = self._connection.execute(
             select(func.coalesce(func.max(policy_units.c.position), -1)).where(
                 policy_units.c.policy_number == policy_number

@@ -162,6 +162,7 @@ class Quote:
     status: QuoteStatus
     underwriter_note: str = ""
     policy_number: str | None = None
+    group: bool = False  # a group (团体) quote becomes a group policy
 
     @property
     def decision(self) -> Decision:
@@ -400,20 +401,34 @@ def issue(
 
 
 def require_within_term(policy: Policy, effective: date) -> None:
-    if not policy.term_start <= effective < policy.term_end:
+    require_within(policy.term_start, policy.term_end, effective)
+
+
+def require_within(term_start: date, term_end: date, effective: date) -> None:
+    """The effective date of a change lies in the term ``[term_start, term_end)``."""
+    if not term_start <= effective < term_end:
         raise ValidationFailed(
             "endorsement.outside_term",
-            f"生效日 {effective} 不在当前保险期间（{policy.term_start} 至 {policy.term_end}）内",
-            f"effective date {effective} is outside the current term "
-            f"({policy.term_start} to {policy.term_end})",
+            f"生效日 {effective} 不在当前保险期间（{term_start} 至 {term_end}）内",
+            f"effective date {effective} is outside the current term ({term_start} to {term_end})",
         )
 
 
 def pro_rata(annual_delta: Money, policy: Policy, effective: date) -> Money:
     """按日比例: the share of an annual premium change for the days left in the term."""
-    require_within_term(policy, effective)
-    remaining = (policy.term_end - effective).days
-    return annual_delta.times(Decimal(remaining) / Decimal(policy.term_days()))
+    return pro_rata_for_term(annual_delta, policy.term_start, policy.term_end, effective)
+
+
+def pro_rata_for_term(annual: Money, term_start: date, term_end: date, effective: date) -> Money:
+    """The share of an annual amount for the days from ``effective`` to the end of the term
+    ``[term_start, term_end)``, rounded half-up to the fen.
+
+    >>> pro_rata_for_term(Money.of("195"), date(2026, 3, 1), date(2027, 3, 1), date(2026, 6, 15))
+    Money('138.37')
+    """
+    require_within(term_start, term_end, effective)
+    remaining = (term_end - effective).days
+    return annual.times(Decimal(remaining) / Decimal((term_end - term_start).days))
 
 
 @dataclass(frozen=True, slots=True)

@@ -32,6 +32,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 
 from baoxian.catalog.model import CoverLine, Decision, PremiumLine, Quotation, Reason
 from baoxian.policies.enrolment_store import SqlEnrolments
+from baoxian.policies.membership_store import SqlMemberships
 from baoxian.policies.model import (
     Beneficiary,
     InsuredUnit,
@@ -309,6 +310,7 @@ def _quote_data(quote: Quote) -> dict[str, Any]:
         "riders": sorted(quote.riders),
         "optional": sorted(quote.optional_coverages),
         "underwriter_note": quote.underwriter_note,
+        "group": quote.group,
     }
 
 
@@ -325,6 +327,7 @@ def _quote_from_row(row: Row[Any]) -> Quote:
         status=QuoteStatus(row.status),
         underwriter_note=data["underwriter_note"],
         policy_number=row.policy_number,
+        group=bool(data.get("group", False)),
     )
 
 
@@ -928,6 +931,7 @@ class SqlUnitOfWork:
     events: SqlEventLog
     sequences: SqlSequences
     enrolments: SqlEnrolments
+    memberships: SqlMemberships
 
     def __init__(self, engine: Engine, cipher: FieldCipher, clock: Clock = system_clock) -> None:
         self._engine = engine
@@ -952,6 +956,7 @@ class SqlUnitOfWork:
         self.events = SqlEventLog(connection)
         self.sequences = SqlSequences(connection)
         self.enrolments = SqlEnrolments(connection, self._cipher)
+        self.memberships = SqlMemberships(connection, self._cipher)
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -141,6 +141,7 @@ class PolicyService:
                 optional_coverages=command.optional_coverages,
                 selections=dict(command.selections),
                 status=quote_status(quotation.decision),
+                group=command.group,
             )
             uow.quotes.add(created)
             self._record(uow, "quote", created.quote_id, "quote.created", _quote_payload(created))
@@ -213,7 +214,8 @@ class PolicyService:
         return decided
 
     def issue_policy(self, quote_id: str, group: bool = False) -> Policy:
-        """Issue from an accepted quote.  Issuing the same quote twice returns the same policy."""
+        """Issue from an accepted quote — a group policy from a group quote.  Issuing the
+        same quote twice returns the same policy."""
         with self.uow() as uow:
             found = uow.quotes.get(quote_id)
             if found.status is QuoteStatus.ISSUED and found.policy_number is not None:
@@ -223,7 +225,7 @@ class PolicyService:
             number = policy_number(q.product_code, q.start_date, uow.sequences.next_value(series))
             holder = uow.parties.get(found.holder_id)
             term_months = self.catalog.plan(q.product_code, q.plan_version).plan.term_months
-            policy = issue(found, number, holder, term_months, group)
+            policy = issue(found, number, holder, term_months, group or found.group)
             uow.quotes.update(mark_issued(found, number))
             uow.policies.add(policy)
             self._record(

@@ -166,3 +166,63 @@ change_links = Table(
     Column("created_at", UtcDateTime, nullable=False),
     Column("expires_at", UtcDateTime, nullable=False),
 )
+
+# Member batches of the partner API (``policies/membership.py``): one row per enrolment or
+# removal batch (the batch ID is the request's idempotency key), every rejected row of it,
+# and the members a removal took off a policy — kept with their facts, cover and premium,
+# because ``policy_units`` holds only the current members.
+member_batches = Table(
+    "member_batches",
+    metadata,
+    Column("batch_id", String(64), primary_key=True),
+    Column(
+        "policy_number",
+        String(32),
+        ForeignKey("policies.policy_number"),
+        nullable=False,
+        index=True,
+    ),
+    Column("kind", String(16), nullable=False),
+    Column("effective", Date, nullable=False),
+    Column("received", Integer, nullable=False),
+    Column("accepted", Integer, nullable=False),
+    Column("already_enrolled", Integer, nullable=False),
+    Column("rejected", Integer, nullable=False),
+    Column("premium_charged_fen", BigInteger, nullable=False),
+    Column("refund_fen", BigInteger, nullable=False),
+    Column("annual_premium_change_fen", BigInteger, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    CheckConstraint("kind IN ('enrolment', 'removal')", name="kind"),
+)
+
+member_batch_rejections = Table(
+    "member_batch_rejections",
+    metadata,
+    Column("batch_id", String(64), primary_key=True),
+    Column("row_no", Integer, primary_key=True),
+    Column("code", String(64), nullable=False),
+    Column("zh", Text, nullable=False),
+    Column("en", Text, nullable=False),
+)
+
+policy_unit_removals = Table(
+    "policy_unit_removals",
+    metadata,
+    Column("batch_id", String(64), primary_key=True),
+    Column("unit_key", String(64), primary_key=True),
+    Column("policy_number", String(32), nullable=False),
+    Column("row_no", Integer, nullable=False),
+    Column("party_id", String(36), nullable=True),
+    Column("facts", JsonData, nullable=False),
+    Column("cover", JsonData, nullable=False),
+    Column("annual_premium_fen", BigInteger, nullable=False),
+    Column("refund_fen", BigInteger, nullable=False),
+    Column("added_on", Date, nullable=True),
+    Column("enrolment_batch", String(64), nullable=True),
+    Column("removed_on", Date, nullable=False),
+)
+Index(
+    "ix_policy_unit_removals_policy_number_unit_key",
+    policy_unit_removals.c.policy_number,
+    policy_unit_removals.c.unit_key,
+)

@@ -40,3 +40,7 @@ class InvalidTransition(DomainError):
 
 class ConcurrencyConflict(DomainError):
     """Someone else changed the same aggregate first (optimistic locking)."""
+
+
+class LimitExceeded(DomainError):
+    """A request is larger than a stated limit allows (e.g. members in one batch)."""
