@@ -331,6 +331,24 @@ def test_prepayment_is_trued_up_without_paying_twice(world: World) -> None:
         claims.prepay("C6", M("1"), "r3")
 
 
+def test_an_advance_paid_before_the_decision_is_not_reserved_again(world: World) -> None:
+    """预赔付 right after the report (the risk radar's pre-payment list), then the review refers
+    the claim: the reserve is what is left to pay, so incurred stays the estimate."""
+    claims = world.claims
+    number = factory(world.policies)
+    claims.report(typhoon("C8", number))  # reserve: the 1,000,000 claimed
+    advanced, _ = claims.prepay("C8", M("270000"), "advance")
+    assert (advanced.paid, advanced.reserve) == (M("270000"), M("730000.00"))
+    referred = claims.decide("C8")  # provisional payable 900,000
+    assert referred.status is ClaimStatus.REFERRED
+    assert (referred.paid, referred.reserve, referred.incurred) == (
+        M("270000"),
+        M("630000.00"),
+        M("900000.00"),
+    )
+    balanced(world, referred)
+
+
 def test_prepayment_on_a_declined_claim_is_to_be_recovered(world: World) -> None:
     claims = world.claims
     number = factory(world.policies)

@@ -140,10 +140,12 @@ def decided(case: ClaimCase, assessment: Assessment, result: Review) -> tuple[Cl
     if outcome == "decline":
         to, payable, reserve, straight = ClaimStatus.DECLINED, Money.ZERO, Money.ZERO, True
     elif outcome == "refer":
-        to, payable, reserve = ClaimStatus.REFERRED, case.payable, assessment.payable
+        to, payable = ClaimStatus.REFERRED, case.payable
+        reserve = _still_to_pay(assessment.payable, case.paid)
         straight = case.straight_through
     else:
-        payable = reserve = assessment.payable
+        payable = assessment.payable
+        reserve = _still_to_pay(payable, case.paid)
         to = ClaimStatus.DECLINED if payable.is_zero() else ClaimStatus.APPROVED
         straight = True
     require_move(case, to)
@@ -158,6 +160,13 @@ def decided(case: ClaimCase, assessment: Assessment, result: Review) -> tuple[Cl
         straight_through=straight,
     )
     return done, to is ClaimStatus.APPROVED
+
+
+def _still_to_pay(estimate: Money, paid: Money) -> Money:
+    """The reserve: what the estimate leaves to pay after what was paid in advance (预赔付),
+    never below zero (an advance above the final payable is recovered, not reserved)."""
+    rest = estimate - paid
+    return Money.ZERO if rest.amount < 0 else rest
 
 
 def review_json(result: Review) -> dict[str, Any]:
