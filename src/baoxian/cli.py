@@ -30,6 +30,7 @@ from baoxian.claims.case import ClaimCase
 from baoxian.policies.model import Beneficiary, Policy, Quote
 from baoxian.policies.schemas import InsuredPersonIn, PersonIn, QuoteRequestFile
 from baoxian.policies.services import InsuredInput
+from baoxian.radar.commands import radar_app
 from baoxian.settings import Settings
 from baoxian.shared.errors import DomainError
 from baoxian.shared.identity import mask_phone
@@ -54,6 +55,7 @@ app.add_typer(catalog_app, name="catalog")
 app.add_typer(policy_app, name="policy")
 app.add_typer(endorse_app, name="endorse")
 app.add_typer(api_app, name="api")
+app.add_typer(radar_app, name="radar")
 
 T = TypeVar("T")
 DateOption = Annotated[str, typer.Option(help="生效日期 Effective date, YYYY-MM-DD")]

@@ -159,6 +159,52 @@ def test_property_refers_large_combustible_site(catalog: Catalog) -> None:
     assert result.annual_premium == Money.of("126000.00")
 
 
+def index_site(key: str, coastal: bool) -> RiskUnit:
+    return RiskUnit(key, {"construction_class": "C", "occupancy": "retail", "coastal": coastal})
+
+
+def test_typhoon_index_rate_by_coast_and_chosen_sum_insured(catalog: Catalog) -> None:
+    plan = catalog.plan_on("TY-INDEX", START)
+    sites = (index_site("ZH-01", True), index_site("GZ-01", False), index_site("ZH-02", True))
+    chosen = {"typhoon_index": Money.of("30000")}
+    result = quote(plan, QuoteRequest(START, sites, selections=chosen))
+    # 30,000 × 35‰ = 1,050.00 on the coast; 30,000 × 12‰ = 360.00 inland
+    assert [(line.unit_key, line.amount) for line in result.lines] == [
+        ("ZH-01", Money.of("1050.00")),
+        ("GZ-01", Money.of("360.00")),
+        ("ZH-02", Money.of("1050.00")),
+    ]
+    assert result.annual_premium == Money.of("2460.00")
+    assert {(c.unit_key, c.coverage, c.sum_insured) for c in result.cover} == {
+        (key, "typhoon_index", Money.of("30000")) for key in ("ZH-01", "GZ-01", "ZH-02")
+    }
+    assert result.decision.outcome == "accept"
+
+
+def test_typhoon_index_default_sum_insured_and_minimum_premium(catalog: Catalog) -> None:
+    plan = catalog.plan_on("TY-INDEX", START)
+    inland = quote(plan, QuoteRequest(START, (index_site("CD-01", False),)))
+    # default 10,000 × 12‰ = 120.00, topped up to the 200.00 minimum
+    assert inland.lines[0].amount == Money.of("120.00")
+    assert inland.minimum_premium_top_up == Money.of("80.00")
+    assert inland.annual_premium == Money.of("200.00")
+    top = quote(
+        plan,
+        QuoteRequest(
+            START, (index_site("ZH-09", True),), selections={"typhoon_index": Money.of("50000")}
+        ),
+    )
+    assert top.annual_premium == Money.of("1750.00")  # 50,000 × 35‰
+    with pytest.raises(ValidationFailed) as error:
+        quote(
+            plan,
+            QuoteRequest(
+                START, (index_site("X", True),), selections={"typhoon_index": Money.of("40000")}
+            ),
+        )
+    assert error.value.code == "quote.sum_insured_not_offered"
+
+
 def vehicle(energy: str, value: str, claims_free: int, claims: int = 0) -> RiskUnit:
     facts = {
         "energy": energy,

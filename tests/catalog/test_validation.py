@@ -29,7 +29,14 @@ def copy_product(tmp_path: Path, name: str, change: dict[str, object]) -> Path:
 def test_shipped_catalogue_is_valid() -> None:
     result = load_catalog(CATALOG_DIR)
     assert result.problems == []
-    assert sorted(result.products) == ["BJ-HMB", "LTM-15", "MOTOR-NEV", "PAR-ENT", "PENSION-ANN"]
+    assert sorted(result.products) == [
+        "BJ-HMB",
+        "LTM-15",
+        "MOTOR-NEV",
+        "PAR-ENT",
+        "PENSION-ANN",
+        "TY-INDEX",
+    ]
 
 
 def test_unknown_key_is_an_error_with_its_path(tmp_path: Path) -> None:

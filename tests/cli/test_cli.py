@@ -41,7 +41,7 @@ def test_init_and_catalog_commands() -> None:
     code, out = run("catalog", "show", "BJ-HMB")
     assert code == 0 and "3,000,000" in out and "既往症 40%" in out
     code, out = run("catalog", "validate", str(CATALOG_DIR))
-    assert code == 0 and "5" in out
+    assert code == 0 and "6" in out and "TY-INDEX" in out
 
 
 def test_catalog_validate_reports_file_and_path(tmp_path: Path) -> None:

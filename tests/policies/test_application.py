@@ -47,6 +47,7 @@ def test_only_cover_for_a_person_is_sold_online(catalog: Catalog) -> None:
         "PAR-ENT": False,
         "MOTOR-NEV": False,
         "PENSION-ANN": False,
+        "TY-INDEX": False,
     }
 
 

@@ -9,9 +9,13 @@ import pytest
 
 MODULES = [
     "baoxian.radar._spline",
+    "baoxian.radar.advice",
     "baoxian.radar.exposure",
     "baoxian.radar.geo",
     "baoxian.radar.loss",
+    "baoxian.radar.notices",
+    "baoxian.radar.parametric",
+    "baoxian.radar.services",
     "baoxian.radar.tracks",
     "baoxian.radar.vulnerability",
 ]

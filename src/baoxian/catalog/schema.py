@@ -100,6 +100,42 @@ class Drug(Strict):
     name: Text
 
 
+WindSpeed = Annotated[Decimal, BeforeValidator(_no_float), Field(gt=0, le=150, decimal_places=1)]
+Distance = Annotated[Decimal, BeforeValidator(_no_float), Field(gt=0, le=500, decimal_places=1)]
+
+
+class ParametricTier(Strict):
+    """One step of a parametric pay-out: an index at or above ``min_wind_ms`` pays
+    ``payout_ratio`` of the sum insured (the highest step reached pays, once)."""
+
+    name: Text
+    min_wind_ms: WindSpeed
+    payout_ratio: Annotated[Ratio, Field(gt=0)]
+
+
+class ParametricTrigger(Strict):
+    """指数触发 (parametric cover): the coverage pays by the tiers of an index the risk radar
+    measures, not by an assessed loss.  ``max_wind_within_radius``: the highest sustained wind
+    (m/s, averaged over ``wind_averaging_min`` minutes) anywhere within ``radius_km`` of the
+    insured site during the storm."""
+
+    index: Literal["max_wind_within_radius"]
+    radius_km: Distance
+    wind_averaging_min: Literal[1, 2, 10] = Field(
+        1, description="averaging period of the tiers' winds: 1 (model), 2 (CMA) or 10 minutes"
+    )
+    tiers: list[ParametricTier] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _tiers_climb(self) -> ParametricTrigger:
+        for lower, higher in itertools.pairwise(self.tiers):
+            if higher.min_wind_ms <= lower.min_wind_ms:
+                raise ValueError("parametric tiers must be in increasing order of min_wind_ms")
+            if higher.payout_ratio <= lower.payout_ratio:
+                raise ValueError("a higher parametric tier must pay a higher payout_ratio")
+        return self
+
+
 class Coverage(Strict):
     """责任: one benefit of the plan."""
 
@@ -124,6 +160,21 @@ class Coverage(Strict):
     )
     drug_list: list[Drug] = Field(default_factory=list)
     designated_providers_only: bool = False
+    parametric: ParametricTrigger | None = Field(
+        None, description="指数触发: pays by index tiers (a fixed benefit, no deductible)"
+    )
+
+    @model_validator(mode="after")
+    def _parametric_is_a_plain_fixed_benefit(self) -> Coverage:
+        if self.parametric is None:
+            return self
+        if self.kind != "fixed_benefit":
+            raise ValueError("a parametric coverage is a fixed_benefit")
+        if self.deductible != Deductible() or self.sub_limits:
+            raise ValueError("a parametric coverage has no deductible and no sub-limits")
+        if self.payout_ratio != PayoutRatio(standard=Decimal(1)):
+            raise ValueError("a parametric coverage pays its tiers in full (payout_ratio 1)")
+        return self
 
 
 class SharedLimit(Strict):

@@ -214,6 +214,8 @@ class BookBuilder:
                     "address": site.address,
                     "latitude": site.latitude,
                     "longitude": site.longitude,
+                    "city": site.city.city,
+                    "province": site.city.province,
                 }
                 units.append((key, facts, Money.from_fen(site.sum_insured_fen), details))
             riders = frozenset({"earthquake"}) if self.rng.random() < 0.2 else frozenset()

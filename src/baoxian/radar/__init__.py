@@ -3,8 +3,13 @@
 Pure and array-based: no database, web or settings. The public surface is re-exported here;
 the modules are ``tracks`` (readers, interpolation), ``wind`` (Holland profiles, fast maximum
 wind at sites), ``vulnerability`` (Emanuel and tabulated curves), ``exposure`` (site columns and
-a seeded generator), ``loss`` (insured loss in fen, totals, warning levels) and ``assessment``
-(the end-to-end call).
+a seeded generator), ``loss`` (insured loss in fen with the ratio deductible, totals, warning
+levels), ``assessment`` (the end-to-end call), ``parametric`` (the wind index of index covers),
+``advice`` and ``notices`` (prevention advice and warning notices).
+
+The edge of the context is not re-exported (it reads the store and talks to other contexts):
+``repository`` (the in-force sites, set-based), ``services`` (``RadarService``: assess, warn,
+pre-pay, trigger), ``maps`` (PNG and HTML) and ``commands`` (``baoxian radar …``).
 """
 
 from baoxian.radar.assessment import EventAssessment, Physics, assess_event
@@ -12,10 +17,12 @@ from baoxian.radar.exposure import Categories, Exposure, generate_exposure
 from baoxian.radar.geo import Metric, equirect_km, haversine_km
 from baoxian.radar.loss import (
     CMA_WARNING_THRESHOLDS,
+    RatioDeductible,
     SiteLosses,
     WarningLevel,
     WarningThresholds,
     all_totals,
+    deductible_fen,
     ground_up_fen,
     insured_fen,
     site_losses,
@@ -52,6 +59,7 @@ __all__ = [
     "Metric",
     "Physics",
     "Profile",
+    "RatioDeductible",
     "SiteLosses",
     "TabulatedCurve",
     "Track",
@@ -62,6 +70,7 @@ __all__ = [
     "all_totals",
     "assess_event",
     "convert_wind_averaging",
+    "deductible_fen",
     "equirect_km",
     "estimate_rmw_km",
     "generate_exposure",
