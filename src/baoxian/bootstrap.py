@@ -17,8 +17,12 @@ from baoxian.claims.documents import DocumentService
 from baoxian.claims.repository import SqlClaimsUnitOfWorkFactory
 from baoxian.claims.services import ClaimService
 from baoxian.identity.services import IdentityService
+from baoxian.outreach.channels import NoticeChannel
+from baoxian.outreach.delivery import ChannelPort
+from baoxian.outreach.outbox import OutboxDispatcher
 from baoxian.outreach.services import OutreachService
 from baoxian.policies.certificate import CertificateService
+from baoxian.policies.membership import MembershipService
 from baoxian.policies.repository import SqlUnitOfWorkFactory
 from baoxian.policies.requests_service import ChangeRequestService
 from baoxian.policies.requests_store import SqlChangeUnitOfWorkFactory
@@ -46,6 +50,7 @@ class App:
     billing: BillingService  # paying for policies bought online (a fake gateway for now)
     certificates: CertificateService
     changes: ChangeRequestService
+    members: MembershipService  # group members in batches (the partner API)
 
 
 def build(
@@ -99,4 +104,21 @@ def build(
             clock=clock,
             new_id=new_id,
         ),
+        members=MembershipService(uow=uow, catalog=catalog, clock=clock),
     )
+
+
+def outbox_dispatcher(app: App, worker: str, clock: Clock = system_clock) -> OutboxDispatcher:
+    """The outbox's delivery worker with this process's channels: the inbox (站内信) is real;
+    no SMS, e-mail, push or webhook gateway is wired yet, so those notices land in the
+    development text-message outbox (the one the demo sign-in page shows)."""
+    inbox = NoticeChannel(app.engine, app.cipher.mobile_index, clock, "inbox")
+    outside = NoticeChannel(app.engine, app.cipher.mobile_index, clock, "sms")
+    channels: dict[str, ChannelPort] = {
+        "inbox": inbox,
+        "sms": outside,
+        "email": outside,
+        "push": outside,
+        "webhook": outside,
+    }
+    return OutboxDispatcher(app.engine, channels, app.cipher, clock, worker)

@@ -18,6 +18,9 @@ class Settings:
     webhooks_allow_loopback: bool = False
     """Accept ``http://127.0.0.1`` (and localhost) webhook endpoints: tests and development
     only; otherwise an endpoint must be HTTPS to a public host."""
+    queue_url: str = "sqlite:///var/queue.db"
+    """The background-job queue (huey): a SQLite file locally, ``redis://…`` in production
+    (``BAOXIAN_QUEUE_URL``)."""
 
     @classmethod
     def from_env(cls, database_url: str | None = None, catalog_dir: Path | None = None) -> Settings:
@@ -27,6 +30,7 @@ class Settings:
             or DEFAULT_DATABASE_URL,
             catalog_dir=catalog_dir or Path(os.environ.get("BAOXIAN_CATALOG", "catalog")),
             webhooks_allow_loopback=_flag(WEBHOOKS_LOOPBACK_ENV),
+            queue_url=os.environ.get("BAOXIAN_QUEUE_URL") or "sqlite:///var/queue.db",
         )
 
 

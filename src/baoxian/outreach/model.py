@@ -29,4 +29,17 @@ class Notice:
         return self.read_at is None
 
 
-__all__ = ["Channel", "Notice"]
+@dataclass(frozen=True, slots=True)
+class Preference:
+    """How a customer wants proactive notices: channel, language, and the 关爱版 (plain
+    words, no links, a hotline) for older customers.  ``address`` is the e-mail address,
+    push token or URL where the channel needs one (text messages go to the policy mobile)."""
+
+    party_id: str
+    channel: str = "sms"
+    locale: str = "zh"
+    care: bool = False
+    address: str | None = None
+
+
+__all__ = ["Channel", "Notice", "Preference"]

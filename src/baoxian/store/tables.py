@@ -54,6 +54,7 @@ TABLE_MODULES: tuple[str, ...] = (
     "baoxian.identity.tables",
     "baoxian.outreach.tables",
     "baoxian.billing.tables",
+    "baoxian.billing.ledger_tables",
     "baoxian.api.tables",
 )
 

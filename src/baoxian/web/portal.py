@@ -16,6 +16,7 @@ from starlette.exceptions import HTTPException
 
 from baoxian.identity.model import RateLimited, SignInFailed
 from baoxian.identity.services import Customer
+from baoxian.outreach.model import Preference
 from baoxian.policies.model import Policy
 from baoxian.shared.errors import ValidationFailed
 from baoxian.web.i18n import LOCALES
@@ -214,6 +215,64 @@ def my_policy(request: Request, policy_number: str) -> Response:
         plan=app.catalog.plan(policy.product_code, policy.plan_version),
         claims=app.claims.claims_on([policy.policy_number]),
     )
+
+
+# --------------------------------------------------------------------------- notice settings
+
+PORTAL_CHANNELS = ("sms", "email", "inbox")
+"""What a customer can choose here (push needs the app; webhooks are for partners)."""
+
+
+@router.get("/me/notice-settings")
+def notice_settings(request: Request, saved: str = "") -> Response:
+    """通知设置: how proactive notices reach the customer (channel, language, 关爱版)."""
+    page = page_of(request)
+    customer = page.customer()
+    if customer is None:
+        return sign_in_first(request)
+    preference = page.web.app.outreach.preference(customer.party_ids[0])
+    return page.render(
+        "portal/notice_settings.html", customer=customer, preference=preference, saved=saved
+    )
+
+
+@router.post("/me/notice-settings")
+def save_notice_settings(
+    request: Request,
+    channel: Annotated[str, Form()] = "",
+    locale: Annotated[str, Form()] = "zh",
+    care: Annotated[str, Form()] = "",
+    address: Annotated[str, Form()] = "",
+) -> Response:
+    """Keep the choice for every party registered with the signed-in number."""
+    page = page_of(request)
+    customer = page.customer()
+    if customer is None:
+        return sign_in_first(request)
+    outreach = page.web.app.outreach
+    chosen = [
+        Preference(party_id, channel, locale, care == "on", address.strip() or None)
+        for party_id in customer.party_ids
+    ]
+    try:
+        if channel not in PORTAL_CHANNELS:
+            raise ValidationFailed(
+                "outreach.unknown_channel",
+                "请选择短信、邮件或站内信",
+                "choose text message, e-mail or the inbox",
+            )
+        for preference in chosen:
+            outreach.set_preference(preference)
+    except ValidationFailed as error:
+        return page.render(
+            "portal/notice_settings.html",
+            status_code=400,
+            customer=customer,
+            preference=chosen[0],
+            saved="",
+            error=error,
+        )
+    return RedirectResponse("/me/notice-settings?saved=1", status_code=303)
 
 
 # --------------------------------------------------------------------------- preferences
