@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
+from stdnum.cn import uscc
 from typer.testing import CliRunner
 
 from baoxian.bootstrap import App, build
@@ -27,6 +28,7 @@ runner = CliRunner()
 TYPHOONS = ROOT / "data" / "typhoons"
 MANGKHUT = str(TYPHOONS / "2018_mangkhut.csv")
 HATO = str(TYPHOONS / "2017_hato.csv")
+AREAS = str(ROOT / "examples" / "flood-warning-2026-06.geojson")
 ON = "2026-03-01"
 
 
@@ -132,6 +134,57 @@ def test_trigger_pays_index_covers_once(store: Path) -> None:
     assert "达档 reached a tier 1" in out and "paid 1" in out
     code, again = run("radar", "trigger", HATO, "--event", "1713", "--on", ON)
     assert code == 0 and "已处理 already in store 1" in again
+
+
+def test_areas_queues_flood_notices_once(store: Path) -> None:
+    application, _ = service()
+    policies = application.policies
+    first17 = "91441800MA4UX0001"
+    owner = policies.register_organisation(
+        "清远北江仓储", first17 + uscc.calc_check_digit(first17), "13900002222"
+    )
+    depot = InsuredInput(
+        "site",
+        key="QY-FL",
+        facts={"construction_class": "C", "occupancy": "warehouse", "coastal": False},
+        details={"latitude": 23.68, "longitude": 113.05, "city": "清远市", "province": "广东省"},
+        declared_sum_insured=Money.of("8000000"),
+    )
+    command = QuoteInput("PAR-ENT", owner.party_id, date(2026, 1, 10), (depot,))
+    number = policies.issue_policy(policies.create_quote(command).quote_id).policy_number
+    args = ("radar", "areas", AREAS, "--now", "2026-06-12T10:00+08:00", "--on", ON)
+    code, out = run(*args)
+    assert code == 0, out
+    for words in ("预警区域 Warning areas", "GD-BJ-FL-0612", "洪水 flood", "红色 red", "橙色"):
+        assert words in out
+    new = re.search(r"new notices ([\d,]+)，已有 already queued ([\d,]+)", out)
+    assert new is not None and int(new.group(1).replace(",", "")) >= 1
+    with application.engine.connect() as connection:
+        keys = (
+            connection.execute(
+                select(outreach_outbox.c.dedup_key).where(
+                    outreach_outbox.c.scenario == "flood_warning"
+                )
+            )
+            .scalars()
+            .all()
+        )
+    assert f"flood_warning:GD-BJ-FL-0612:{number}:red" in keys
+    assert len(keys) == int(new.group(1).replace(",", ""))
+    code, out = run(*args)
+    assert code == 0 and f"new notices 0，已有 already queued {len(keys):,}" in out
+    code, out = run("radar", "areas", AREAS, "--now", "2026-06-14T10:00+08:00", "--on", ON)
+    assert code == 0 and out.count("已过期 expired") == 3 and "new notices 0，" in out
+
+
+def test_areas_refuses_a_bad_file(store: Path) -> None:
+    bad = store / "bad.geojson"
+    bad.write_text(
+        '{"type": "FeatureCollection", "features": [{"type": "Feature", '
+        '"properties": {"id": "A", "hazard": "flood"}, "geometry": null}]}'
+    )
+    code, out = run("radar", "areas", str(bad), "--now", "2026-06-12T10:00+08:00")
+    assert code == 1 and "radar.area_level" in out and "features[0]" in out
 
 
 def test_bad_arguments_are_refused(store: Path) -> None:

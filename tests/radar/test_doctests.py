@@ -9,6 +9,8 @@ import pytest
 
 MODULES = [
     "baoxian.radar._spline",
+    "baoxian.radar.area_notices",
+    "baoxian.radar.areas",
     "baoxian.radar.advice",
     "baoxian.radar.exposure",
     "baoxian.radar.geo",

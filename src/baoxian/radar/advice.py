@@ -1,6 +1,7 @@
-"""防灾建议 (prevention advice) for typhoon warnings: what to do at each warning level, what
-to do for each kind of site (the occupancy codes of ``catalog/property-all-risks.yaml``), and
-the Beaufort force of a wind — pure data, Chinese first, English beside it.
+"""防灾建议 (prevention advice) for typhoon warnings and (``RAIN_…``) rainstorm and flood
+warnings: what to do at each warning level, what to do for each kind of site (the occupancy
+codes of ``catalog/property-all-risks.yaml``), and the Beaufort force of a wind — pure data,
+Chinese first, English beside it.
 
 >>> beaufort_force(np.array([10.7, 10.8, 32.7, 61.3])).tolist()
 [5, 6, 12, 18]
@@ -77,6 +78,61 @@ GENERAL_ADVICE: Words = (
 )
 
 
+RAIN_LEVEL_ACTIONS: Mapping[WarningLevel, Words] = {
+    WarningLevel.BLUE: (
+        "请关注雨情水情，做好防雨防涝准备",
+        "follow the rain and river forecasts and get ready for heavy rain",
+    ),
+    WarningLevel.YELLOW: (
+        "请检查排水设施，低洼处和地下空间做好防涝准备",
+        "check your drains and get low-lying and underground spaces ready for flooding",
+    ),
+    WarningLevel.ORANGE: (
+        "请暂停户外作业，低洼和地下场所的人员和财产做好转移准备",
+        "stop outdoor work and prepare to move people and property out of low-lying and "
+        "underground spaces",
+    ),
+    WarningLevel.RED: (
+        "请停工停业，人员转移到安全地带，切勿涉水通行",
+        "close, move everyone to safe ground and do not walk or drive through water",
+    ),
+}
+"""What to do at each level of a rainstorm or flood warning (暴雨、洪水预警)."""
+
+RAIN_OCCUPANCY_ADVICE: Mapping[str, Words] = {
+    "office": (
+        "办公楼请将地下室和一楼的资料、电脑设备移至高处，地下车库车辆及时移出，门口备好沙袋",
+        "offices: move records and computers out of basements and off the ground floor, move "
+        "cars out of underground car parks and keep sandbags at the doors",
+    ),
+    "retail": (
+        "门店请将商品和收银设备垫高离地，门口堆放沙袋或挡水板，积水前切断低处电源",
+        "shops: raise stock and tills off the floor, put sandbags or flood boards at the doors "
+        "and switch off low sockets before water comes in",
+    ),
+    "warehouse": (
+        "仓库请将货物垫高离地（至少 30 厘米）并移出低洼处，门口堆放沙袋，疏通排水沟",
+        "warehouses: raise goods at least 30 cm off the floor and out of low ground, put "
+        "sandbags at the doors and clear the drains",
+    ),
+    "light_manufacturing": (
+        "厂房请将设备和原料垫高防水，疏通排水沟并备好抽水泵，地下配电室断电",
+        "factories: raise machines and materials above flood level, clear drains, have pumps "
+        "ready and switch off power in basement switch rooms",
+    ),
+    "heavy_manufacturing": (
+        "重工厂区请加固围堰和堆场，危险品移至高处防止遇水泄漏，地下设施断电，落实安全停产",
+        "heavy industry: secure bunds and yards, move hazardous materials up so water cannot "
+        "reach them, switch off underground installations and prepare a safe shutdown",
+    ),
+}
+RAIN_GENERAL_ADVICE: Words = (
+    "请将财产移至高处，门口备好沙袋，疏通排水，地下室断电",
+    "move property up, keep sandbags at the doors, clear the drains and switch off power in "
+    "basements",
+)
+
+
 def beaufort_force(wind_ms: NDArray[np.float64]) -> NDArray[np.int64]:
     """Beaufort force (0–18) of each sustained wind."""
     edges = np.array(BEAUFORT_LOWER_MS)
@@ -93,12 +149,31 @@ def occupancy_advice(occupancy: str) -> Words:
     return OCCUPANCY_ADVICE.get(occupancy, GENERAL_ADVICE)
 
 
+def rain_level_action(level: WarningLevel) -> Words:
+    """What to do at a rainstorm or flood warning level (blue or above)."""
+    return RAIN_LEVEL_ACTIONS[level]
+
+
+def rain_occupancy_advice(occupancy: str) -> Words:
+    """Rain and flood advice for a kind of site; others get the general advice.
+
+    >>> rain_occupancy_advice("warehouse")[0][:14]
+    '仓库请将货物垫高离地（至少 '
+    """
+    return RAIN_OCCUPANCY_ADVICE.get(occupancy, RAIN_GENERAL_ADVICE)
+
+
 __all__ = [
     "BEAUFORT_LOWER_MS",
     "GENERAL_ADVICE",
     "LEVEL_ACTIONS",
     "OCCUPANCY_ADVICE",
+    "RAIN_GENERAL_ADVICE",
+    "RAIN_LEVEL_ACTIONS",
+    "RAIN_OCCUPANCY_ADVICE",
     "beaufort_force",
     "level_action",
     "occupancy_advice",
+    "rain_level_action",
+    "rain_occupancy_advice",
 ]

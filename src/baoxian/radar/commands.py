@@ -1,5 +1,6 @@
 """``baoxian radar …`` (风险雷达): assess a typhoon track against the store's book, warn the
-insured from a forecast, pre-pay after the event, trigger the index covers.  Thin: parse,
+insured from a forecast or from rainstorm and flood warning areas (GeoJSON), pre-pay after
+the event, trigger the index covers.  Thin: parse,
 call :class:`~baoxian.radar.services.RadarService`, print."""
 
 from __future__ import annotations
@@ -17,9 +18,10 @@ from rich.console import Console
 from rich.table import Table
 
 from baoxian.bootstrap import build
+from baoxian.radar.areas import HAZARDS, read_areas
 from baoxian.radar.assessment import Physics
 from baoxian.radar.loss import Grouping, WarningLevel
-from baoxian.radar.services import BookAssessment, RadarService
+from baoxian.radar.services import AreaWarningResult, BookAssessment, RadarService
 from baoxian.radar.tracks import Track, read_track
 from baoxian.settings import Settings
 from baoxian.shared.clock import local_date
@@ -187,6 +189,76 @@ def warn(
     table.add_column("内容 Reason", no_wrap=True, overflow="ellipsis", max_width=80)
     for row in result.notices.head(10).iter_rows(named=True):
         table.add_row(row["policy_number"], row["reason_code"], row["channel"], row["reason_zh"])
+    console.print(table)
+    console.print(
+        f"[green]✓[/] 新通知 new notices {result.written:,}，已有 already queued "
+        f"{result.already_known:,}（发件箱 outreach outbox）"
+    )
+
+
+# --------------------------------------------------------------------------- areas
+
+
+@radar_app.command("areas")
+def areas(
+    areas_file: Annotated[
+        Path,
+        typer.Argument(
+            help="预警区域 GeoJSON FeatureCollection of rainstorm/flood warning polygons",
+            exists=True,
+            dir_okay=False,
+        ),
+    ],
+    now: Annotated[
+        str | None,
+        typer.Option("--now", help="预警时刻 Warning time, ISO 8601 with offset (default: now)"),
+    ] = None,
+    on: Annotated[
+        str | None,
+        typer.Option("--on", help="保单簿日期 Book date YYYY-MM-DD (default: the day of --now)"),
+    ] = None,
+) -> None:
+    """暴雨洪水预警 Warn insured sites inside rainstorm and flood warning areas (GeoJSON
+    polygons): one notice per area, policy and level into the outreach outbox (re-runs add
+    nothing new)."""
+    moment = None if now is None else _instant(now)
+    found = _call(lambda: read_areas(areas_file))
+    service = _service(PhysicsName.NATIVE)
+    day = None if on is None else _parse_date(on, "--on")
+    result = _call(lambda: service.warn_areas(found, moment or service.clock(), day))
+    _print_areas(result)
+
+
+def _print_areas(result: AreaWarningResult) -> None:
+    counts = "  ".join(
+        f"{level.zh} {level.en} {result.sites_by_level[level]:,}"
+        for level in WarningLevel
+        if level > 0
+    )
+    console.print(f"暴雨洪水预警 Rain and flood warnings · 场所 sites by level: {counts}")
+    table = Table(title="预警区域 Warning areas")
+    for column in ("区域 Area", "灾种 Hazard", "等级 Level", "有效期至 Valid until"):
+        table.add_column(column, no_wrap=True)
+    table.add_column("场所 Sites", justify="right")
+    table.add_column("通知 Notices", justify="right")
+    inside = result.sites_by_area()
+    notices = result.notices.group_by(
+        pl.col("dedup_key").str.split(":").list.get(1).alias("area_id")
+    ).len()
+    per_area = dict(notices.iter_rows())
+    for area in result.areas:
+        hazard_zh, hazard_en = HAZARDS[area.hazard]
+        until = "—" if area.valid_until is None else area.valid_until.isoformat(timespec="minutes")
+        table.add_row(
+            f"{area.area_id} {area.label_zh}",
+            f"{hazard_zh} {hazard_en}",
+            f"{area.level.zh} {area.level.en}",
+            until,
+            f"{inside[area.area_id]:,}",
+            f"{per_area.get(area.area_id, 0):,}",
+        )
+    for area in result.expired:
+        table.add_row(f"{area.area_id} {area.label_zh}", "[dim]已过期 expired[/]", "", "", "—", "—")
     console.print(table)
     console.print(
         f"[green]✓[/] 新通知 new notices {result.written:,}，已有 already queued "

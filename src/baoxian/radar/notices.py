@@ -77,6 +77,15 @@ def notice_frame(
         data=pl.Series([t[3] for t in texts], dtype=pl.String),
         due_on=pl.col("onset").dt.convert_time_zone("Asia/Shanghai").dt.date(),
     )
+    return outbox_rows(frame, preferences, SCENARIO, run_date)
+
+
+def outbox_rows(
+    frame: pl.DataFrame, preferences: pl.DataFrame, scenario: str, run_date: date
+) -> pl.DataFrame:
+    """The outbox rows of per-policy notices (``dedup_key``, ``holder_id``, ``policy_number``,
+    ``reason_code``, ``reason_zh``, ``reason_en``, ``data``, ``due_on``) in each holder's
+    stored channel, language and 关爱版 (text message in Chinese without one)."""
     channel, locale, care = DEFAULT_CHANNEL
     joined = frame.join(
         preferences.rename({"party_id": "holder_id"}), on="holder_id", how="left"
@@ -87,7 +96,7 @@ def notice_frame(
     )
     return joined.select(
         "dedup_key",
-        scenario=pl.lit(SCENARIO),
+        scenario=pl.lit(scenario),
         party_id="holder_id",
         policy_number="policy_number",
         channel="channel",
@@ -190,6 +199,7 @@ __all__ = [
     "SITE_COLUMNS",
     "dedup_key",
     "notice_frame",
+    "outbox_rows",
     "policy_warnings",
     "reason",
 ]

@@ -7,6 +7,9 @@ before it lands, pre-pay after it, and trigger the index covers — the entry ev
 * :meth:`RadarService.warn` — per site the warning level of the forecast wind from now to the
   end of the forecast; one notice per policy and level (:mod:`baoxian.radar.notices`) into the
   outreach outbox, in the caller's words and channel;
+* :meth:`RadarService.warn_areas` — the sites inside rainstorm and flood warning areas
+  (GeoJSON polygons, :mod:`baoxian.radar.areas`); one notice per area, policy and level
+  (:mod:`baoxian.radar.area_notices`) into the same outbox;
 * :meth:`RadarService.prepayment_list` and :meth:`RadarService.prepay` — 预赔付: a claim per
   site reported through the claims context with the estimated loss, and an advance paid on
   it; claim IDs and payment keys come from event, policy and site, so a re-run pays nothing
@@ -35,6 +38,8 @@ from baoxian.claims.batch import BatchResult, decide_batch
 from baoxian.claims.model import PropertyClaim
 from baoxian.claims.services import ClaimService, snapshot
 from baoxian.outreach.outbox import NOTICE_COLUMNS, write_notices
+from baoxian.radar.area_notices import area_notice_frame
+from baoxian.radar.areas import WarningArea, sites_in_areas
 from baoxian.radar.assessment import EventAssessment, Physics
 from baoxian.radar.exposure import Exposure
 from baoxian.radar.loss import (
@@ -120,6 +125,30 @@ class WarningResult:
     @property
     def already_known(self) -> int:
         return self.notices.height - self.written
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class AreaWarningResult:
+    """One run of rainstorm and flood warning areas: the areas used and those already expired
+    at ``now``, sites by their highest level, the (area, site) pairs inside, the notices
+    offered to the outbox and how many of them were new there."""
+
+    now: datetime
+    areas: tuple[WarningArea, ...]
+    expired: tuple[WarningArea, ...]
+    sites_by_level: Mapping[WarningLevel, int]
+    sites: pl.DataFrame
+    notices: pl.DataFrame
+    written: int
+
+    @property
+    def already_known(self) -> int:
+        return self.notices.height - self.written
+
+    def sites_by_area(self) -> dict[str, int]:
+        """How many insured sites lie in each area used (0 for none)."""
+        counts = dict(self.sites.group_by("area_id").len().iter_rows())
+        return {area.area_id: int(counts.get(area.area_id, 0)) for area in self.areas}
 
 
 @dataclass(frozen=True, slots=True)
@@ -273,6 +302,46 @@ class RadarService:
             return np.zeros(exposure.size, np.int8), np.zeros(exposure.size)
         wind = max_wind(ahead, exposure.lat, exposure.lon, self.physics.wind)
         return warning_levels(wind, self.thresholds), wind
+
+    # ---------------------------------------------------------------- rain and flood areas
+
+    def warn_areas(
+        self, areas: Sequence[WarningArea], now: datetime, on: date | None = None
+    ) -> AreaWarningResult:
+        """Warn the insured sites (indemnity covers responding to the area's hazard) in force
+        on ``on`` (default: today in Beijing) that lie inside each rainstorm or flood warning
+        area still valid at ``now``: one notice per area, policy and level into the outreach
+        outbox.  Areas whose ``valid_until`` is not after ``now`` are left out (``expired``)."""
+        _require_aware(now)
+        day = on or local_date(now)
+        live = tuple(a for a in areas if a.valid_until is None or a.valid_until > now)
+        expired = tuple(a for a in areas if a not in live)
+        hits: list[pl.DataFrame] = []
+        levels: list[pl.DataFrame] = []
+        for hazard in dict.fromkeys(a.hazard for a in live):
+            book = read_exposure(self.engine, self.catalog, day, self.products, hazard)
+            lat, lon = book.exposure.lat, book.exposure.lon
+            chosen = [a for a in live if a.hazard == hazard]
+            keys = book.sites.select("policy_number", "unit_key")
+            levels.append(keys.with_columns(level=pl.Series(sites_in_areas(lat, lon, chosen))))
+            for area in chosen:
+                inside = np.flatnonzero(area.contains(lat, lon))
+                hits.append(
+                    book.sites[inside]
+                    .select("policy_number", "holder_id", "unit_key", "occupancy")
+                    .with_columns(
+                        area_id=pl.lit(area.area_id),
+                        hazard=pl.lit(area.hazard),
+                        level=pl.lit(int(area.level), dtype=pl.Int8),
+                    )
+                )
+        sites = _area_hits(hits)
+        frame = area_notice_frame(
+            sites, {a.area_id: a for a in live}, read_preferences(self.engine), now, local_date(now)
+        ).select(NOTICE_COLUMNS)
+        with self.engine.begin() as connection:
+            written = write_notices(connection, frame, now)
+        return AreaWarningResult(now, live, expired, _highest_levels(levels), sites, frame, written)
 
     # ---------------------------------------------------------------- pre-payment
 
@@ -494,6 +563,31 @@ def _aware(moment: np.datetime64) -> datetime:
     return datetime.fromisoformat(f"{moment.astype('datetime64[s]')}+00:00")
 
 
+_HIT_SCHEMA: dict[str, pl.DataType] = {
+    "area_id": pl.String(),
+    "hazard": pl.String(),
+    "level": pl.Int8(),
+    "policy_number": pl.String(),
+    "holder_id": pl.String(),
+    "unit_key": pl.String(),
+    "occupancy": pl.String(),
+}
+
+
+def _area_hits(hits: list[pl.DataFrame]) -> pl.DataFrame:
+    if not hits:
+        return pl.DataFrame(schema=_HIT_SCHEMA)
+    return pl.concat([h.select(list(_HIT_SCHEMA)).cast(pl.Schema(_HIT_SCHEMA)) for h in hits])
+
+
+def _highest_levels(levels: list[pl.DataFrame]) -> dict[WarningLevel, int]:
+    """Each site's (policy, unit) highest level over the hazards' books, counted by level."""
+    if not levels:
+        return _count_levels(np.zeros(0, np.int8))
+    highest = pl.concat(levels).group_by("policy_number", "unit_key").agg(pl.col("level").max())
+    return _count_levels(highest["level"].to_numpy())
+
+
 def _count_levels(levels: np.ndarray) -> dict[WarningLevel, int]:
     counts = np.bincount(levels.astype(np.int64), minlength=len(WarningLevel))
     return {level: int(counts[level]) for level in WarningLevel}
@@ -577,6 +671,7 @@ def _require_event_id(event_id: str) -> None:
 
 __all__ = [
     "INDEX_PRODUCTS",
+    "AreaWarningResult",
     "BookAssessment",
     "ParametricLine",
     "ParametricResult",
