@@ -27,6 +27,8 @@ from baoxian.catalog.repository import Problem
 from baoxian.catalog.schema import Product, json_schema
 from baoxian.catalog.services import validate_catalog
 from baoxian.claims.case import ClaimCase
+from baoxian.outreach.commands import outreach_app
+from baoxian.outreach.delivery_commands import add_delivery_commands
 from baoxian.policies.model import Beneficiary, Policy, Quote
 from baoxian.policies.schemas import InsuredPersonIn, PersonIn, QuoteRequestFile
 from baoxian.policies.services import InsuredInput
@@ -56,6 +58,8 @@ app.add_typer(policy_app, name="policy")
 app.add_typer(endorse_app, name="endorse")
 app.add_typer(api_app, name="api")
 app.add_typer(radar_app, name="radar")
+add_delivery_commands(outreach_app)
+app.add_typer(outreach_app, name="outreach")
 
 T = TypeVar("T")
 DateOption = Annotated[str, typer.Option(help="生效日期 Effective date, YYYY-MM-DD")]
