@@ -29,6 +29,8 @@ from datetime import date, datetime, time, timedelta
 from typing import Literal
 from zoneinfo import ZoneInfo
 
+from baoxian.outreach.outbox import NOTICE_COLUMNS
+
 CHINA = ZoneInfo("Asia/Shanghai")
 
 Scenario = Literal[
@@ -56,22 +58,7 @@ SCENARIOS: tuple[Scenario, ...] = (
     "abandoned_transaction",
 )
 
-NOTICE_COLUMNS: tuple[str, ...] = (
-    "dedup_key",
-    "scenario",
-    "party_id",
-    "policy_number",
-    "channel",
-    "locale",
-    "care",
-    "reason_code",
-    "reason_zh",
-    "reason_en",
-    "data",
-    "due_on",
-    "run_date",
-)
-"""The notice frame's columns, in order (the outbox writer's contract)."""
+# NOTICE_COLUMNS (the notice frame's columns, in order) is the outbox writer's contract.
 
 DEFAULT_CHANNEL = "sms"
 DEFAULT_LOCALE = "zh"
