@@ -8,6 +8,7 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
@@ -23,6 +24,8 @@ from baoxian.policies.model import Quote
 from baoxian.policies.schemas import QuoteRequestFile
 from baoxian.store.tables import events
 from tests.api.conftest import LI_ID, LI_MOBILE, Api, quote_body
+
+NOW = datetime(2026, 12, 2, 4, 0, tzinfo=UTC)
 
 
 def quotes_created(app: App) -> int:
@@ -144,3 +147,17 @@ def test_of_many_simultaneous_starts_exactly_one_wins(app: App) -> None:
     for round_ in range(5):
         outcomes = _starts(store, f"store-key-{round_:04d}", 4)
         assert outcomes == ["busy", "busy", "busy", "started"]
+
+
+def test_keys_older_than_the_time_to_live_are_purged_in_batches(app: App) -> None:
+    moments = iter([NOW - timedelta(hours=30)] * 5 + [NOW - timedelta(hours=2)] * 2)
+    old_store = IdempotencyStore(app.engine, lambda: next(moments))
+    for n in range(5):
+        assert old_store.begin("partner:x", f"old-{n}", "f" * 64).outcome == "started"
+    for n in range(2):
+        assert old_store.begin("partner:x", f"new-{n}", "f" * 64).outcome == "started"
+    store = IdempotencyStore(app.engine, lambda: NOW)
+    assert store.purge(batch=2) == 5  # three transactions: 2 + 2 + 1
+    assert store.purge() == 0
+    assert store.find("partner:x", "old-0") is None
+    assert store.find("partner:x", "new-1") is not None

@@ -10,7 +10,7 @@ from rich.console import Console
 from rich.table import Table
 
 from baoxian.api.model import SCOPES, partner_scopes
-from baoxian.api.services import DEFAULT_RATE_PER_MINUTE, api_access
+from baoxian.api.services import DEFAULT_RATE_PER_MINUTE, IdempotencyStore, api_access
 from baoxian.api.webhooks_service import WebhookDispatcher
 from baoxian.api.webhooks_transport import HttpxTransport
 from baoxian.bootstrap import build
@@ -25,6 +25,10 @@ client_app = typer.Typer(help="接口客户端 API clients: add, list, revoke.",
 api_app.add_typer(client_app, name="client")
 webhooks_app = typer.Typer(help="回调 Webhooks: deliver events to partners.", no_args_is_help=True)
 api_app.add_typer(webhooks_app, name="webhooks")
+idempotency_app = typer.Typer(
+    help="幂等键 Idempotency keys: forget the expired ones.", no_args_is_help=True
+)
+api_app.add_typer(idempotency_app, name="idempotency")
 
 _SCOPE_HELP = "权限范围 Scopes, space- or comma-separated: " + " ".join(
     s for s in SCOPES if s != "personal_data:read"
@@ -122,3 +126,11 @@ def webhooks_dispatch(
 
 
 __all__ = ["api_app"]
+
+
+@idempotency_app.command("purge")
+def idempotency_purge() -> None:
+    """清理过期幂等键 Forget Idempotency-Keys older than 24 hours (run daily)."""
+    app = build(Settings.from_env())
+    purged = IdempotencyStore(app.engine, app.policies.clock).purge()
+    console.print(f"[green]✓[/] 已清理 purged {purged:,} 个过期幂等键 expired idempotency keys")

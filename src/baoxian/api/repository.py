@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, and_, delete, insert, or_, select, update
+from sqlalchemy import Connection, and_, delete, insert, or_, select, tuple_, update
 
 from baoxian.api.model import ApiClient, GrantKind, KeyRecord, StoredResponse
 from baoxian.api.tables import api_clients, api_grants, api_idempotency_keys
@@ -145,10 +145,20 @@ class SqlApiRepository:
         self._connection.execute(delete(api_idempotency_keys).where(*condition))
 
 
+def purge_keys(connection: Connection, created_before: datetime, limit: int) -> int:
+    """Delete up to ``limit`` idempotency keys created before ``created_before``."""
+    k = api_idempotency_keys.c
+    oldest = select(k.owner, k.key).where(k.created_at < created_before).limit(limit).subquery()
+    statement = delete(api_idempotency_keys).where(
+        tuple_(k.owner, k.key).in_(select(oldest.c.owner, oldest.c.key))
+    )
+    return int(connection.execute(statement).rowcount)
+
+
 def _client(row: Any) -> ApiClient:
     return ApiClient(
         row.client_id, row.name, frozenset(row.scopes), row.rate_per_minute, bool(row.active)
     )
 
 
-__all__ = ["SqlApiRepository"]
+__all__ = ["SqlApiRepository", "purge_keys"]

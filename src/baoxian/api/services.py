@@ -17,7 +17,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import Engine
 
 from baoxian.api.model import ApiClient, GrantKind, KeyRecord, StoredResponse, Unauthenticated
-from baoxian.api.repository import SqlApiRepository
+from baoxian.api.repository import SqlApiRepository, purge_keys
 from baoxian.api.webhooks_service import WebhookService
 from baoxian.bootstrap import App
 from baoxian.policies.ports import Event
@@ -201,6 +201,19 @@ class IdempotencyStore:
     def release(self, owner: str, key: str) -> None:
         with self.engine.begin() as connection:
             SqlApiRepository(connection).release_key(owner, key)
+
+    def purge(self, batch: int = 10_000) -> int:
+        """Forget the keys older than the time-to-live (a retry after that is a new request
+        anyway), ``batch`` rows per transaction so the table is never locked for long;
+        returns how many went.  Run it daily (``baoxian api idempotency purge``)."""
+        before = self.clock() - self.ttl
+        purged = 0
+        while True:
+            with self.engine.begin() as connection:
+                gone = purge_keys(connection, before, batch)
+            purged += gone
+            if gone < batch:
+                return purged
 
 
 _SEALED = b"sealed:"
