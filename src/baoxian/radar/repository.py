@@ -17,7 +17,6 @@ batch (``docs/architecture.md``: set-based, never a query per row).
 
 from __future__ import annotations
 
-import io
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -26,7 +25,7 @@ from typing import Any
 
 import numpy as np
 import polars as pl
-from sqlalchemy import Connection, Engine, Select, or_, select
+from sqlalchemy import Engine, Select, or_, select
 
 from baoxian.catalog.schema import Coverage, ParametricTrigger, PlanVersion
 from baoxian.catalog.services import Catalog
@@ -34,6 +33,7 @@ from baoxian.outreach.tables import outreach_preferences
 from baoxian.policies.tables import policies, policy_units
 from baoxian.radar.exposure import Categories, Exposure
 from baoxian.radar.loss import RatioDeductible
+from baoxian.store.frames import read_frame
 
 SITE_PRODUCTS: tuple[str, ...] = ("PAR-ENT",)
 """Indemnity products whose sites the loss assessment reads by default."""
@@ -106,41 +106,6 @@ def read_preferences(engine: Engine) -> pl.DataFrame:
         return read_frame(
             connection, select(c.party_id, c.channel, c.locale, c.care), PREFERENCE_SCHEMA
         )
-
-
-def read_frame(
-    connection: Connection, query: Select[Any], schema: Mapping[str, pl.DataType]
-) -> pl.DataFrame:
-    """A query's rows as a frame: ``COPY … TO STDOUT`` on PostgreSQL, the driver's cursor in
-    chunks on SQLite (strings, integers and booleans only)."""
-    sql = str(query.compile(dialect=connection.dialect, compile_kwargs={"literal_binds": True}))
-    if connection.dialect.name == "postgresql":
-        return _copy_out(connection, sql, schema)
-    result = connection.exec_driver_sql(sql)
-    raw = {k: pl.Int64() if v == pl.Boolean() else v for k, v in schema.items()}
-    chunks = [pl.DataFrame(rows, schema=raw, orient="row") for rows in _chunks(result)]
-    frame = pl.concat(chunks) if chunks else pl.DataFrame(schema=raw)
-    return frame.with_columns(pl.col(k).cast(v) for k, v in schema.items())
-
-
-def _chunks(result: Any) -> Iterable[list[Any]]:
-    while rows := result.fetchmany(100_000):
-        yield rows
-
-
-def _copy_out(connection: Connection, sql: str, schema: Mapping[str, pl.DataType]) -> pl.DataFrame:
-    buffer = io.BytesIO()
-    driver: Any = connection.connection.driver_connection
-    with driver.cursor() as cursor, cursor.copy(f"COPY ({sql}) TO STDOUT (FORMAT CSV)") as copy:
-        for block in copy:
-            buffer.write(block)
-    if buffer.tell() == 0:
-        return pl.DataFrame(schema=dict(schema))
-    raw = {k: pl.String() if v == pl.Boolean() else v for k, v in schema.items()}
-    frame = pl.read_csv(buffer.getvalue(), has_header=False, schema=raw)
-    return frame.with_columns(
-        (pl.col(k) == "t").alias(k) for k, v in schema.items() if v == pl.Boolean()
-    )
 
 
 # --------------------------------------------------------------------------- cover terms
