@@ -40,6 +40,7 @@ from typing import Any
 
 from sqlalchemy import Engine, Text, cast, select
 
+from baoxian.catalog.model import age_on
 from baoxian.catalog.repository import CatalogRepository
 from baoxian.catalog.services import Catalog
 from baoxian.claims.batch import decide_batch
@@ -56,9 +57,10 @@ from baoxian.demo.population import (
 )
 from baoxian.policies.enrolment import EnrolmentService, MemberRow
 from baoxian.policies.model import QuoteStatus
-from baoxian.policies.repository import SqlUnitOfWorkFactory
+from baoxian.policies.repository import SqlUnitOfWorkFactory, id_blind_index
 from baoxian.policies.services import InsuredInput, PolicyService, QuoteInput
-from baoxian.policies.tables import policy_units
+from baoxian.policies.tables import parties, policy_units
+from baoxian.shared.identity import birth_date_from_id, gender_from_id
 from baoxian.shared.ids import new_id
 from baoxian.shared.money import Money
 from baoxian.store.crypto import FieldCipher
@@ -176,6 +178,7 @@ class Drawn:
     kind: str
     gender: str
     age: int
+    inception: date  # the insured's first day of cover (new enrollees: in 2026)
 
 
 def draw_block(seed: int, block: int, count: int) -> list[Drawn]:
@@ -189,7 +192,15 @@ def draw_block(seed: int, block: int, count: int) -> list[Drawn]:
             channel="settlement_import",
         )
         context = labelled.context
-        drawn.append(Drawn(claim, labelled.kind, context.insured_gender, context.insured_age))
+        drawn.append(
+            Drawn(
+                claim,
+                labelled.kind,
+                context.insured_gender,
+                context.insured_age,
+                context.original_inception,
+            )
+        )
     return drawn
 
 
@@ -202,52 +213,63 @@ def draw_claims(count: int, seed: int) -> list[Drawn]:
 
 
 def enrol_members(
-    engine: Engine, cipher: FieldCipher, catalog: Catalog, count: int, seed: int
-) -> tuple[str, dict[tuple[str, int], list[str]]]:
-    """A 惠民保 programme with ``count`` members (set-based enrolment); its number and the
-    members' unit keys by (sex, age)."""
+    engine: Engine, cipher: FieldCipher, catalog: Catalog, drawn: list[Drawn], seed: int
+) -> tuple[str, list[HealthClaim]]:
+    """A 惠民保 programme from ``START`` whose members are the synthetic insureds: each becomes a
+    generated Beijing resident of the same sex and age (or the nearest age), enrolled from
+    their synthetic inception when that falls in the term (new enrollees, set-based batches per
+    day), from the start otherwise; 10 % more people than insureds.  Returns the programme's
+    number and the health claims on its members."""
     uow = SqlUnitOfWorkFactory(engine, cipher)
     number = open_programme(uow, catalog)
-    people = generate_people(seed, count, as_of=START, max_age=99, city=city_by_code("110000"))
-    rows = [
-        MemberRow(i + 2, p.name, p.id_number, p.mobile, "110000", True, p.address)
-        for i, p in enumerate(people)
-    ]
-    EnrolmentService(uow=uow, catalog=catalog, clock=lambda: datetime.now(UTC)).enrol(
-        number, rows, batch_id=f"bench-{seed}"
-    )
-    by_kind: dict[tuple[str, int], list[str]] = defaultdict(list)
-    with engine.connect() as connection:
-        units = connection.execute(
-            select(policy_units.c.unit_key, policy_units.c.facts).where(
-                policy_units.c.policy_number == number
-            )
-        )
-        for key, facts in units:
-            by_kind[(facts["gender"], facts["age"])].append(key)
-    return number, by_kind
-
-
-def map_insureds(
-    drawn: list[Drawn], number: str, members: dict[tuple[str, int], list[str]]
-) -> list[HealthClaim]:
-    """Each synthetic insured becomes a real member of the same sex and age (or the nearest
-    age), so that the review reads the facts the claim was drawn for."""
-    chosen: dict[tuple[str, str], str] = {}
-    out = []
+    insureds: dict[tuple[str, str], Drawn] = {}
     for d in drawn:
-        key = (d.claim.claim_id[:6], d.claim.unit_key)  # block (seed) and synthetic insured
-        member = chosen.get(key)
-        if member is None:
-            member = chosen[key] = _member(members, d.gender, d.age)
-        out.append(replace(d.claim, policy_number=number, unit_key=member))
-    return out
+        insureds.setdefault((d.claim.claim_id[:6], d.claim.unit_key), d)
+    generated = generate_people(
+        seed, len(insureds) * 11 // 10, as_of=START, max_age=99, city=city_by_code("110000")
+    )
+    people = list({p.id_number: p for p in generated}.values())  # one row per 身份证号
+    pool: dict[tuple[str, int], list[int]] = defaultdict(list)
+    for index, person in enumerate(people):
+        born = birth_date_from_id(person.id_number)
+        pool[(gender_from_id(person.id_number), age_on(born, START))].append(index)
+    chosen = {key: _member(pool, d.gender, d.age) for key, d in insureds.items()}
+    joins = {chosen[key]: max(START, d.inception) for key, d in insureds.items()}
+    by_day: dict[date, list[MemberRow]] = defaultdict(list)
+    for index, person in enumerate(people):
+        row = MemberRow(
+            index + 2, person.name, person.id_number, person.mobile, "110000", True, person.address
+        )
+        by_day[joins.get(index, START)].append(row)
+    service = EnrolmentService(uow=uow, catalog=catalog, clock=lambda: datetime.now(UTC))
+    for day, rows in sorted(by_day.items()):
+        service.enrol(number, rows, batch_id=f"bench-{seed}-{day}", effective=day)
+    party = {id_blind_index(cipher, p.id_number): i for i, p in enumerate(people)}
+    key_of: dict[int, str] = {}
+    with engine.connect() as connection:
+        found = connection.execute(
+            select(parties.c.id_hash, policy_units.c.unit_key)
+            .join(policy_units, policy_units.c.party_id == parties.c.party_id)
+            .where(policy_units.c.policy_number == number)
+        )
+        for id_hash, unit_key in found:
+            if id_hash in party:
+                key_of[party[id_hash]] = unit_key
+    claims = [
+        replace(
+            d.claim,
+            policy_number=number,
+            unit_key=key_of[chosen[(d.claim.claim_id[:6], d.claim.unit_key)]],
+        )
+        for d in drawn
+    ]
+    return number, claims
 
 
-def _member(members: dict[tuple[str, int], list[str]], gender: str, age: int) -> str:
+def _member(pool: dict[tuple[str, int], list[int]], gender: str, age: int) -> int:
     for distance in range(100):
         for candidate in (age - distance, age + distance):
-            found = members.get((gender, candidate))
+            found = pool.get((gender, candidate))
             if found:
                 return found.pop()
     raise RuntimeError("not enough members")
@@ -308,18 +330,18 @@ def run_batch(database: str, drawn_file: Path, postgres_url: str, workers: int) 
         try:
             upgrade(engine)
             began = time.perf_counter()
-            insureds = len({(d.claim.claim_id[:6], d.claim.unit_key) for d in drawn})
-            number, members = enrol_members(engine, cipher, catalog, insureds * 11 // 10, 2026)
+            n_property = max(1, round(count * PROPERTY_SHARE))
+            _number, health = enrol_members(
+                engine, cipher, catalog, drawn[: count - n_property], 2026
+            )
             policies = PolicyService(
                 SqlUnitOfWorkFactory(engine, cipher), catalog, lambda: datetime.now(UTC), new_id
             )
-            n_property = max(1, round(count * PROPERTY_SHARE))
             sites = property_book(policies, max(20, n_property // 10), 2026)
-            health = map_insureds(drawn[: count - n_property], number, members)
             kinds = {d.claim.claim_id: d.kind for d in drawn}
             batch: list[Claim] = [*health, *property_claims(sites, n_property, 2026)]
             batch.sort(key=lambda c: (c.loss_date, c.claim_id))
-            del drawn, health, members
+            del drawn, health
             book_s = time.perf_counter() - began
             gc.collect()
 

@@ -512,6 +512,12 @@ def enrol(
     batch_id: Annotated[
         str | None, typer.Option(help="批次号 Batch ID (idempotency key; default: file name)")
     ] = None,
+    effective: Annotated[
+        str | None,
+        typer.Option(
+            "--from", help="保障起始日 Cover from (YYYY-MM-DD, in the current term; default today)"
+        ),
+    ] = None,
     catalog: CatalogDir = None,
 ) -> None:
     """批量投保 Enrol a CSV of members into a group or programme policy (e.g. 惠民保).
@@ -529,7 +535,14 @@ def enrol(
     )
     batch = batch_id or members_csv.name
     with console.status("批量投保中：校验并写入成员 Enrolling: validating and writing members…"):
-        report = _run(lambda: service.enrol(policy_number, read_member_csv(members_csv), batch))
+        report = _run(
+            lambda: service.enrol(
+                policy_number,
+                read_member_csv(members_csv),
+                batch,
+                None if effective is None else parse_date(effective, "--from"),
+            )
+        )
     console.print(
         f"批次 Batch {report.batch_id}: 收到 received {report.received:,}，"
         f"新增 enrolled {report.enrolled:,}，已在保 already {report.already_enrolled:,}，"
@@ -844,15 +857,34 @@ def claim_import_settlement(
     reminders: Annotated[
         Path | None, typer.Option(help="提醒名单 Write the reminder list to this CSV")
     ] = None,
+    product: Annotated[
+        str | None,
+        typer.Option(help="产品代码 Only members of this product (rows without a policy number)"),
+    ] = None,
+    workers: Annotated[
+        int | None,
+        typer.Option(help="理算进程数 Processes deciding claims (default: by file size)", min=0),
+    ] = None,
     catalog: CatalogDir = None,
 ) -> None:
     """出院即结算 Import 医保 settlement data (docs/settlement-import.md): settle the authorised
-    claims with no documents, list unauthorised members to remind.  Re-running changes nothing."""
+    claims with no documents, list and keep unauthorised members to remind.  Members are found
+    by 身份证号 when a row has no policy number.  Re-running changes nothing."""
     from baoxian.claims import settlement
 
     parsed = _run(lambda: settlement.read_settlement(file))
     application = _app(catalog)
-    result = _run(lambda: settlement.import_settlement(application.claims, parsed))
+    result = _run(
+        lambda: settlement.import_settlement(
+            application.claims,
+            parsed,
+            application.engine,
+            application.cipher,
+            product=product,
+            source=file.name,
+            workers=workers,
+        )
+    )
     if reminders is not None:
         settlement.write_reminders_csv(result.reminders, reminders)
     _print_settlement(result)
@@ -874,6 +906,7 @@ def _print_settlement(result: settlement_types.ImportResult) -> None:
         ("未授权 Not authorised", result.unauthorised),
         ("被拒行 Rejected rows", result.rejected),
         ("待提醒 Reminders", result.reminded),
+        ("新记录的提醒 Reminders newly kept", result.reminders_stored),
     ):
         table.add_row(label, f"{value:,}")
     table.add_row("[bold]赔付合计 Total paid[/]", f"[bold]{result.total_paid}[/]")

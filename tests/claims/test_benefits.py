@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 
 from hypothesis import given
@@ -40,7 +41,7 @@ def snapshot(
         in_force=in_force,
         term_start=start,
         term_end=add_months(start, 12),
-        original_inception=start,
+        original_inception=add_months(start, -12 * (term_no - 1)),
         term_no=term_no,
         sums_insured=sums or fixed,
         plan=plan,
@@ -140,6 +141,18 @@ def test_long_term_medical_waiting_period_accident_and_renewal(catalog: Catalog)
     assert accident.payable == M("20000.00")  # 30,000 − 10,000 annual deductible
     renewed = snapshot(catalog, "LTM-15", "2026", start=date(2026, 3, 1), term_no=2)
     assert adjudicate(early, renewed, Accumulators()).payable == M("20000.00")
+    # a member who joined the group in its second year serves the waiting period from the
+    # day they joined (新增被保险人), although the policy itself was renewed
+    joiner = snapshot(catalog, "LTM-15", "2026", start=date(2026, 3, 1), term_no=2)
+    joiner = replace(joiner, original_inception=date(2026, 3, 10), term_start=date(2026, 3, 10))
+    assert rules(adjudicate(early, joiner, Accumulators())) == [
+        ("claim.waiting_period", M("30000"))
+    ]
+    before_joining = health(in_list("30000"), loss=date(2026, 3, 5), accident=True)
+    declined = adjudicate(before_joining, joiner, Accumulators())
+    assert declined.outcome == "decline" and declined.payable == M("0")
+    assert [r.rule for r in declined.reasons] == ["claim.policy_not_in_force"]
+    assert "2026-03-10" in declined.reasons[0].zh
 
 
 def test_long_term_medical_annual_deductible_across_claims(catalog: Catalog) -> None:

@@ -18,17 +18,17 @@ from baoxian.claims.settlement import (
     COLUMNS,
     Reminder,
     bill_items,
-    member_unit,
+    choose_member,
     parse_table,
     read_settlement,
     reminder_text,
     to_claim,
     write_reminders_csv,
 )
-from baoxian.policies.model import new_person
-from baoxian.shared.errors import ValidationFailed
+from baoxian.claims.settlement_store import Candidate
+from baoxian.shared.errors import DomainError, ValidationFailed
 from baoxian.shared.money import Money
-from tests.store.conftest import make_policy, resident_id
+from tests.store.conftest import resident_id
 
 M = Money.of
 HEADER = [c.name for c in COLUMNS]
@@ -169,7 +169,7 @@ def test_zero_amounts_make_no_item_and_cells_are_normalised() -> None:
         ("settlement_no", "JS 01", "settlement.bad_format"),
         ("settlement_no", "J" * 33, "settlement.bad_format"),
         ("id_number", "110105194903150011", "settlement.bad_id_number"),
-        ("policy_number", "", "settlement.required"),
+        ("policy_number", "BJ HMB", "settlement.bad_format"),
         ("insured_key", "a key", "settlement.bad_format"),
         ("kind", "体检", "settlement.bad_kind"),
         ("provider_code", "", "settlement.required"),
@@ -355,37 +355,46 @@ def test_parquet_with_float_money_is_refused(tmp_path: Path) -> None:
 # --------------------------------------------------------------------------- the member
 
 
-def test_the_only_insured_person_is_the_member_unless_a_key_is_given() -> None:
-    wang, li = (
-        new_person("p-wang", "王建国", WANG, "13812345678"),
-        new_person("p-li", "李娜", resident_id("11010819900715002"), "13987654321"),
-    )
-    alone = make_policy("P1", wang, [wang])
-    row = parse(line()).rows[0]
-    assert member_unit(alone, row).key == "p-wang"
-    couple = make_policy("P2", wang, [wang, li])
+def candidate(
+    number: str, since: date = date(2026, 1, 1), end: date = date(2027, 1, 1)
+) -> Candidate:
+    return Candidate(number, "p-wang", "p-wang", "BJ-HMB", "in_force", since, end)
+
+
+def test_the_member_is_the_policy_that_covered_the_stay() -> None:
+    row = parse(line(policy_number="")).rows[0]  # admitted 2026-06-01
+    lapsed = candidate("P0", date(2025, 1, 1), date(2026, 1, 1))
+    current = candidate("P1")
+    assert choose_member(row, [lapsed, current], set()) == current
+    # none covered the day: the only candidate (its claim is declined with the reason)
+    assert choose_member(row, [lapsed], set()) == lapsed
+    # a member who joined on 10 June was not covered on 1 June
+    joined_later = candidate("P2", since=date(2026, 6, 10))
+    assert choose_member(row, [lapsed, joined_later, current], set()) == current
+
+
+def test_several_policies_on_the_day_need_the_policy_number() -> None:
+    row = parse(line(policy_number="")).rows[0]
     with pytest.raises(ValidationFailed) as error:
-        member_unit(couple, row)
-    assert error.value.code == "settlement.insured_key_required"
-    assert member_unit(couple, parse(line(insured_key="p-wang")).rows[0]).key == "p-wang"
-    with pytest.raises(ValidationFailed) as error:
-        member_unit(couple, parse(line(insured_key="nobody")).rows[0])
-    assert error.value.code == "policy.unknown_insured"
+        choose_member(row, [candidate("P1"), candidate("P2")], set())
+    assert error.value.code == "settlement.several_policies"
+    assert "P1、P2" in error.value.zh and "give the policy number" in error.value.en
 
 
 @pytest.mark.parametrize(
-    "other",
+    ("policy_number", "known", "code"),
     [
-        resident_id("11010519490315002"),  # same birth date, a woman
-        resident_id("11010519790315001"),  # a man born thirty years later
+        ("BJHMB202600000001", set(), "policy.not_found"),
+        ("BJHMB202600000001", {"BJHMB202600000001"}, "settlement.member_mismatch"),
+        ("", set(), "settlement.not_a_member"),
     ],
 )
-def test_an_id_number_that_does_not_fit_the_insured_is_refused(other: str) -> None:
-    wang = new_person("p-wang", "王建国", WANG, "13812345678")
-    policy = make_policy("P1", wang, [wang])
-    with pytest.raises(ValidationFailed) as error:
-        member_unit(policy, parse(line(id_number=other, insured_key="p-wang")).rows[0])
-    assert error.value.code == "settlement.member_mismatch"
+def test_no_candidate_says_why(policy_number: str, known: set[str], code: str) -> None:
+    row = parse(line(policy_number=policy_number)).rows[0]
+    with pytest.raises(DomainError) as error:
+        choose_member(row, [], known, "BJ-HMB")
+    assert error.value.code == code
+    assert WANG not in error.value.zh and WANG not in error.value.en
 
 
 # --------------------------------------------------------------------------- reminders

@@ -23,6 +23,7 @@ from baoxian.claims.repository import SqlClaimsUnitOfWorkFactory
 from baoxian.claims.review import ReviewPolicy
 from baoxian.claims.services import ClaimService
 from baoxian.claims.tables import claim_ledgers, claims, payments
+from baoxian.policies.enrolment import EnrolmentService, MemberRow
 from baoxian.policies.repository import SqlUnitOfWorkFactory
 from baoxian.policies.services import InsuredInput, PolicyService, QuoteInput
 from baoxian.shared.clock import fixed_clock
@@ -107,7 +108,35 @@ def build_book(policies: PolicyService) -> Book:
     )
     quote = policies.create_quote(QuoteInput("PAR-ENT", owner.party_id, date(2026, 3, 1), (site,)))
     insured["site"] = (policies.issue_policy(quote.quote_id).policy_number, "SZ-01")
+    insured["joiner"] = programme_member(policies, owner.party_id, date(2026, 5, 25))
     return Book(insured)
+
+
+def programme_member(policies: PolicyService, operator: str, joined: date) -> tuple[str, str]:
+    """A 惠民保 programme from 1 January and a member enrolled into it from ``joined``."""
+    first = person_policy_input(policies, "11010519650909058")
+    quote = policies.create_quote(
+        QuoteInput("BJ-HMB", operator, date(2026, 1, 1), (first,), group=True)
+    )
+    programme = policies.issue_policy(quote.quote_id, group=True).policy_number
+    id_number = resident_id("11010519880808047")
+    member = policies.register_person(
+        "李娜", id_number, "13812345679", medical_insurance_city="110000"
+    )
+    row = MemberRow(2, "李娜", id_number, "13812345679", "110000", True)
+    uow = policies.uow
+    assert isinstance(uow, SqlUnitOfWorkFactory)
+    EnrolmentService(uow=uow, catalog=CATALOG, clock=CLOCK).enrol(
+        programme, [row], batch_id="join-0525", effective=joined
+    )
+    return programme, member.party_id
+
+
+def person_policy_input(policies: PolicyService, id17: str) -> InsuredInput:
+    person = policies.register_person(
+        "张伟", resident_id(id17), "13812345670", medical_insurance_city="110000"
+    )
+    return InsuredInput("person", person.party_id)
 
 
 def stay(
@@ -163,6 +192,10 @@ def scenario(book: Book) -> list[Claim]:
         stay("C10", who["renewed"], out_of_list("15000"), loss=late),  # first policy year
         stay("C11", who["renewed"], out_of_list("12000"), loss=date(2026, 4, 1)),  # second
         stay("C12", who["a"], in_list("3000"), invoice="INV-C01"),  # own invoice again
+        # a member who joined the programme on 25 May: a week later is soon after *their*
+        # inception (the programme began on 1 January), and before it they were not covered
+        stay("C13", who["joiner"], in_list("20000")),
+        stay("C14", who["joiner"], in_list("20000"), loss=date(2026, 5, 20)),
     ]
 
 
@@ -268,6 +301,8 @@ def test_batch_decides_as_the_service_does_one_by_one(
         "C10": "paid",
         "C11": "paid",  # second policy year: its own deductible, 2,000 over it
         "C12": "declined",  # own invoice again
+        "C13": "referred",  # a week after the member joined
+        "C14": "declined",  # before the member joined
     }
     rows = got["claims"]
     assert (rows["C01"]["paid_fen"], rows["C02"]["paid_fen"]) == (160000, 700000)
@@ -275,9 +310,12 @@ def test_batch_decides_as_the_service_does_one_by_one(
     assert rows["C09"]["paid_fen"] == 13000000  # 150,000 − max(20,000, 10 %)
     assert got["payments"]["C04"]["payee_kind"] == "pharmacy"
     assert (rows["C10"]["paid_fen"], rows["C11"]["paid_fen"]) == (500000, 200000)
-    assert (result.decided, result.already_in_store, result.rejected) == (12, 0, ())
-    assert result.statuses == {"declined": 4, "paid": 7, "referred": 1}
-    assert result.straight_through == 11
+    assert (result.decided, result.already_in_store, result.rejected) == (14, 0, ())
+    assert result.statuses == {"declined": 5, "paid": 7, "referred": 2}
+    assert result.straight_through == 12
+    joiner = {cid: [f["code"] for f in rows[cid]["review"]["findings"]] for cid in ("C13", "C14")}
+    assert joiner == {"C13": ["review.soon_after_inception"], "C14": []}
+    assert rows["C14"]["assessment"]["reasons"][0]["rule"] == "claim.policy_not_in_force"
     assert result.paid == M("3169600.00")
 
 

@@ -17,11 +17,13 @@ import itertools
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import polars as pl
 import pytest
-from sqlalchemy import Engine
+from sqlalchemy import Engine, select
 
+from baoxian.billing.ledger_tables import claim_reminders
 from baoxian.catalog.repository import CatalogRepository
 from baoxian.catalog.services import Catalog
 from baoxian.claims.case import ClaimStatus
@@ -30,13 +32,16 @@ from baoxian.claims.services import ClaimService
 from baoxian.claims.settlement import (
     COLUMNS,
     ImportResult,
+    SettlementFile,
     import_settlement,
     read_settlement,
     to_claim,
 )
+from baoxian.outreach.scan import run_daily
+from baoxian.policies.enrolment import EnrolmentService, MemberRow
 from baoxian.policies.repository import SqlUnitOfWorkFactory
 from baoxian.policies.services import InsuredInput, PolicyService, QuoteInput
-from baoxian.shared.clock import Clock
+from baoxian.shared.clock import Clock, local_date
 from baoxian.shared.errors import NotFound
 from baoxian.shared.identity import mask_id
 from baoxian.shared.money import Money
@@ -67,6 +72,15 @@ def services(
         uow=claims_uow, policies=policies, catalog=CATALOG, clock=clock, new_id=new_id
     )
     return policies, claims, claims_uow
+
+
+def run_import(
+    policies: PolicyService, claims: ClaimService, settlement: SettlementFile, **options: Any
+) -> ImportResult:
+    """Import through the service, on the store the policies service writes to."""
+    uow = policies.uow
+    assert isinstance(uow, SqlUnitOfWorkFactory)
+    return import_settlement(claims, settlement, uow.engine, uow.cipher, **options)
 
 
 def huiminbao(policies: PolicyService, name: str, id_number: str) -> str:
@@ -271,7 +285,7 @@ def test_import_settles_authorised_claims_and_reminds_the_others(
 ) -> None:
     policies, claims, uow = services
     p = book(policies)
-    result = import_settlement(claims, read_settlement(write(tmp_path / "s.csv", june_file(p))))
+    result = run_import(policies, claims, read_settlement(write(tmp_path / "s.csv", june_file(p))))
     assert counts(result) == {
         "rows": 10,
         "created": 4,
@@ -327,9 +341,9 @@ def test_reimporting_creates_nothing_and_pays_nothing_twice(
     policies, claims, uow = services
     p = book(policies)
     path = write(tmp_path / "s.csv", june_file(p))
-    import_settlement(claims, read_settlement(path))
+    run_import(policies, claims, read_settlement(path))
     history = {n: claims.history(f"STL-{n}") for n in PAID}
-    again = import_settlement(claims, read_settlement(path))
+    again = run_import(policies, claims, read_settlement(path))
     assert counts(again) == {
         "rows": 10,
         "created": 0,
@@ -355,7 +369,7 @@ def test_a_run_that_stopped_after_reporting_is_finished_by_the_next(
     row = parsed.rows[0]
     unit = policies.policy(p["wang"]).units[0].key
     claims.report(to_claim(row, unit), channel="settlement_import", fast_track="discharge")
-    result = import_settlement(claims, parsed)
+    result = run_import(policies, claims, parsed)
     assert (result.created, result.already_imported, result.paid) == (0, 1, 1)
     assert result.total_paid == M("7200.00")
     case = claims.case("STL-JS01")
@@ -381,7 +395,7 @@ def test_parquet_round_trip_pays_the_same(
     )
     path = tmp_path / "s.parquet"
     frame.write_parquet(path)
-    result = import_settlement(claims, read_settlement(path))
+    result = run_import(policies, claims, read_settlement(path))
     assert (result.created, result.paid, result.declined, result.rejected) == (4, 3, 1, 3)
     assert result.total_paid == M("18040.00")
     assert [r.estimated_payable for r in result.reminders] == [
@@ -390,3 +404,136 @@ def test_parquet_round_trip_pays_the_same(
         M("1400.00"),
     ]
     assert_paid_once(claims, uow)
+
+
+# --------------------------------------------------------------------------- by 身份证号
+
+ZHOU = resident_id("11010519580808006")  # 周淑珍, woman, 1958
+QIAN = resident_id("11010519700101007")  # 钱进, man, 1970, insured by nobody
+
+
+def party_id(policies: PolicyService, id_number: str) -> str:
+    party = policies.party_with_id_number(id_number)
+    assert party is not None
+    return party.party_id
+
+
+def programme_with_member(policies: PolicyService, id_number: str, joined: date) -> str:
+    """A 惠民保 programme (group policy) from 2026-01-01 with a first member, and the person
+    ``id_number`` enrolled into it from ``joined``; the programme's number."""
+    operator = policies.register_organisation(
+        "北京普惠健康保共保体", "91110000600037341L", "13900001111"
+    )
+    first = policies.register_person(
+        "张伟", resident_id("11010519650909008"), "13812345670", medical_insurance_city="110000"
+    )
+    quote = policies.create_quote(
+        QuoteInput(
+            "BJ-HMB",
+            operator.party_id,
+            date(2026, 1, 1),
+            (InsuredInput("person", first.party_id),),
+            group=True,
+        )
+    )
+    number = policies.issue_policy(quote.quote_id, group=True).policy_number
+    uow = policies.uow
+    assert isinstance(uow, SqlUnitOfWorkFactory)
+    member = MemberRow(2, "周淑珍", id_number, "13812345671", "110000", True)
+    EnrolmentService(uow=uow, catalog=CATALOG, clock=policies.clock).enrol(
+        number, [member], batch_id="join-0525", effective=joined
+    )
+    return number
+
+
+def test_members_are_found_by_resident_id_when_the_file_has_no_policy_number(
+    services: tuple[PolicyService, ClaimService, SqlClaimsUnitOfWorkFactory], tmp_path: Path
+) -> None:
+    policies, claims, _uow = services
+    p = book(policies)
+    individual = huiminbao(policies, "周淑珍", ZHOU)
+    programme = programme_with_member(policies, ZHOU, date(2026, 5, 25))
+    rows = [
+        stay("JS21", "", WANG),  # 王建国's one policy: 7,200.00 as in the June file
+        stay("JS22", "", QIAN),  # insured by nobody
+        # 周淑珍 before she joined the programme: only her own policy covered the day
+        stay("JS23", "", ZHOU, admission_date="2026-05-10", discharge_date="2026-05-15"),
+        stay("JS24", "", ZHOU),  # on 1 June both policies covered her: which one?
+        # … so the file names the programme: a week after *she* joined, not an accident
+        stay("JS25", programme, ZHOU, admission_date="2026-06-02", discharge_date="2026-06-04"),
+        stay("JS26", programme, WANG),  # 王建国 is not a member of the programme
+    ]
+    result = run_import(
+        policies, claims, read_settlement(write(tmp_path / "s.csv", rows)), product="BJ-HMB"
+    )
+
+    assert [(r.row, r.column, r.code) for r in result.rejections] == [
+        (3, "id_number", "settlement.not_a_member"),
+        (5, "policy_number", "settlement.several_policies"),
+        (7, "id_number", "settlement.member_mismatch"),
+    ]
+    assert (result.created, result.paid, result.referred, result.rejected) == (3, 2, 1, 3)
+    wang = claims.case("STL-JS21")
+    assert (wang.claim.policy_number, wang.status, wang.paid) == (
+        p["wang"],
+        ClaimStatus.PAID,
+        M("7200"),
+    )
+    may = claims.case("STL-JS23")
+    assert (may.claim.policy_number, may.status, may.paid) == (
+        individual,
+        ClaimStatus.PAID,
+        M("7200.00"),
+    )
+    june = claims.case("STL-JS25")
+    assert (june.claim.policy_number, june.claim.unit_key, june.status) == (
+        programme,
+        party_id(policies, ZHOU),
+        ClaimStatus.REFERRED,
+    )
+    assert june.review is not None
+    assert [f["code"] for f in june.review["findings"]] == ["review.soon_after_inception"]
+    # another product's members are not looked at
+    other = run_import(
+        policies,
+        claims,
+        read_settlement(write(tmp_path / "t.csv", [stay("JS27", "", WANG)])),
+        product="LTM-15",
+    )
+    assert [(r.row, r.code) for r in other.rejections] == [(2, "settlement.not_a_member")]
+
+
+def test_reminders_are_kept_once_and_become_notices(
+    services: tuple[PolicyService, ClaimService, SqlClaimsUnitOfWorkFactory],
+    tmp_path: Path,
+    engine: Engine,
+) -> None:
+    policies, claims, _uow = services
+    p = book(policies)
+    path = write(tmp_path / "june.csv", june_file(p))
+    first = run_import(policies, claims, read_settlement(path), source="june.csv")
+    again = run_import(policies, claims, read_settlement(path), source="june.csv")
+    assert (first.reminded, first.reminders_stored) == (3, 3)
+    assert (again.reminded, again.reminders_stored) == (3, 0)
+
+    sun = party_id(policies, SUN)
+    with engine.connect() as connection:
+        kept = connection.execute(
+            select(
+                claim_reminders.c.settlement_no,
+                claim_reminders.c.party_id,
+                claim_reminders.c.policy_number,
+                claim_reminders.c.amount_fen,
+                claim_reminders.c.source_file,
+                claim_reminders.c.created_on,
+            ).order_by(claim_reminders.c.settlement_no)
+        ).all()
+    today = local_date(claims.clock())
+    assert [tuple(row) for row in kept] == [
+        ("JS05", sun, p["sun"], 1920000, "june.csv", today),
+        ("JS06", sun, p["sun"], 1433440, "june.csv", today),
+        ("JS07", sun, p["sun"], 140000, "june.csv", today),
+    ]
+    scan = run_daily(engine, today, now=claims.clock())
+    assert scan.by_scenario.get("claim_reminder") == 3
+    assert run_daily(engine, today, now=claims.clock()).written == 0

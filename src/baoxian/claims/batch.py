@@ -48,7 +48,14 @@ from sqlalchemy import Engine
 
 from baoxian.catalog.services import Catalog
 from baoxian.claims.anomaly import AnomalyModel, default_model, model_row, scorable
-from baoxian.claims.batch_store import BatchStore, ChunkRows, LedgerKey, RowFormat, TermHeader
+from baoxian.claims.batch_store import (
+    BatchStore,
+    ChunkRows,
+    LedgerKey,
+    RowFormat,
+    StoredUnit,
+    TermHeader,
+)
 from baoxian.claims.case import ClaimCase, ClaimStatus, decided, require_move
 from baoxian.claims.model import (
     Accumulators,
@@ -85,7 +92,14 @@ from baoxian.shared.errors import DomainError, ValidationFailed
 from baoxian.shared.ids import new_id as time_ordered_id
 from baoxian.shared.money import Money
 
-__all__ = ["CHUNK_CLAIMS", "BatchResult", "FastTrack", "Rejection", "decide_batch"]
+__all__ = [
+    "CHUNK_CLAIMS",
+    "BatchResult",
+    "FastTrack",
+    "Rejection",
+    "decide_batch",
+    "estimate_batch",
+]
 
 CHUNK_CLAIMS = 20_000
 """Most claims per unit of work handed to a worker (whole insureds, so a few more); a
@@ -191,6 +205,39 @@ def decide_batch(
     return book.result(watch, outcome)
 
 
+def estimate_batch(
+    engine: Engine,
+    policies: PolicyService,
+    catalog: Catalog,
+    batch: Sequence[Claim],
+    fast_track: FastTrack = "",
+) -> tuple[dict[str, Money], tuple[Rejection, ...]]:
+    """What each new claim of ``batch`` would pay if it were reported and decided now, in the
+    order given (an insured's accumulators move from claim to claim) — writing nothing.
+
+    The benefit engine only (no review): for the 主动提醒 of members who have not authorised
+    settlement.  Claims already in the store are left out; a claim the service would refuse
+    comes back as a rejection."""
+    with engine.connect() as connection, connection.begin() as transaction:
+        store = BatchStore(connection)
+        book = _read(store, policies, catalog, batch, fast_track, _Stopwatch(), review=False)
+        transaction.rollback()  # only the staging tables were written
+    payable: dict[str, Money] = {}
+    running: dict[LedgerKey, Accumulators] = {}
+    for index in book.todo:
+        claim = batch[index]
+        insured = book.archived.get(index)
+        if insured is None and book.terms is not None:
+            insured = book.terms.insured(claim)
+        if insured is None:  # pragma: no cover - every admitted claim has a term
+            continue
+        key = (claim.policy_number, claim.unit_key, insured.term_no)
+        assessment = adjudicate(claim, insured.cover, running.get(key, insured.used))
+        running[key] = assessment.accumulators
+        payable[claim.claim_id] = assessment.payable
+    return payable, tuple(book.rejected)
+
+
 def _worker_count(workers: int | None) -> int:
     return (os.cpu_count() or 1) if workers is None else max(0, workers)
 
@@ -264,8 +311,10 @@ def _read(
     batch: Sequence[Claim],
     fast_track: FastTrack,
     watch: _Stopwatch,
+    review: bool = True,
 ) -> _Book:
-    """Which claims are new, and everything the store holds that they need."""
+    """Which claims are new, and everything the store holds that they need (without
+    ``review``, only what the benefit engine reads)."""
     book = _Book(batch)
     first: dict[str, int] = {}
     for index, claim in enumerate(batch):
@@ -283,13 +332,15 @@ def _read(
             return book
         if stored:
             store.forget_stored()
-        found = store.read(watch.lap)
+        found = store.read(watch.lap, review)
     finally:
         store.unstage()
     book.terms = _Terms(found.headers, found.units, found.ledgers, policies, catalog)
     for index in new:
         _admit(book, index, book.terms, fast_track)
     watch.lap("check")
+    if not review:
+        return book
     _index_history(book, found.earlier)
     _book_stats(book, found.history)
     watch.lap("book_stats")
@@ -323,11 +374,11 @@ class _Terms:
     """The insured of each claim in the policy year of its date of loss."""
 
     headers: Mapping[str, TermHeader]
-    units: Mapping[tuple[str, str], tuple[Mapping[str, Any], Mapping[str, Money]]]
+    units: Mapping[tuple[str, str], StoredUnit]
     ledgers: Mapping[LedgerKey, tuple[Accumulators, int]]
     policies: PolicyService
     catalog: Catalog
-    covers: dict[tuple[str, int], CoverSnapshot] = field(default_factory=dict)
+    covers: dict[tuple[str, int, date | None], CoverSnapshot] = field(default_factory=dict)
     earlier_terms: dict[tuple[str, date], Policy] = field(default_factory=dict)
 
     def current(self, claim: Claim) -> bool:
@@ -344,32 +395,35 @@ class _Terms:
         """``services.snapshot`` and ``review_context``'s facts for a claim of the current
         term, from what the store read."""
         header = self.headers[claim.policy_number]
-        facts, sums = self.units[(claim.policy_number, claim.unit_key)]
+        facts, sums, joined = self.units[(claim.policy_number, claim.unit_key)]
+        cover = self._cover(header, claim.unit_key, sums, joined)
         return self._insured(
-            claim,
-            self._cover(header, claim.unit_key, sums),
-            header.term_no,
-            header.product_code,
-            facts,
-            header.original_inception,
+            claim, cover, header.term_no, header.product_code, facts, cover.original_inception
         )
 
-    def _cover(self, header: TermHeader, unit_key: str, sums: Mapping[str, Money]) -> CoverSnapshot:
+    def _cover(
+        self, header: TermHeader, unit_key: str, sums: Mapping[str, Money], joined: date | None
+    ) -> CoverSnapshot:
         """``services.snapshot`` of the current term (shared by units with the same cover
-        text: the engine reads the cover, not the unit's key, which is set all the same)."""
-        key = (header.policy_number, id(sums))
+        text and start: the engine reads the cover, not the unit's key, which is set all the
+        same).  A member who joined later is covered from ``joined`` (``Policy.cover_starts``,
+        ``Policy.insured_since``)."""
+        key = (header.policy_number, id(sums), joined)
         cover = self.covers.get(key)
         if cover is None:
             end = header.term_end
             if header.ended_on is not None:
                 end = min(header.term_end, header.ended_on)
+            since, starts = header.original_inception, header.term_start
+            if joined is not None:
+                since, starts = max(joined, since), max(joined, starts)
             cover = self.covers[key] = CoverSnapshot(
                 policy_number=header.policy_number,
                 unit_key=unit_key,
                 in_force=header.status is PolicyStatus.IN_FORCE or header.ended_on is not None,
-                term_start=header.term_start,
+                term_start=starts,
                 term_end=end,
-                original_inception=header.original_inception,
+                original_inception=since,
                 term_no=header.term_no,
                 sums_insured=sums,
                 plan=self.catalog.plan(header.product_code, header.plan_version).plan,
@@ -386,7 +440,7 @@ class _Terms:
         cover = snapshot(policy, claim.unit_key, self.catalog)
         facts = policy.unit(claim.unit_key).facts
         return self._insured(
-            claim, cover, policy.term_no, policy.product_code, facts, policy.original_inception
+            claim, cover, policy.term_no, policy.product_code, facts, cover.original_inception
         )
 
     def _insured(

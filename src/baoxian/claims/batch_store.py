@@ -32,6 +32,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    case,
     cast,
     select,
     text,
@@ -173,6 +174,11 @@ _ledger_stage = Table(
 )
 
 
+StoredUnit = tuple[Mapping[str, Any], Mapping[str, Money], date | None]
+"""A staged insured's rating facts, cover (coverage → sum insured) and, for a member who
+joined after the policy was issued, the day their cover began."""
+
+
 @dataclass(frozen=True, slots=True)
 class TermHeader:
     """A policy's current term, as a cover snapshot and the review read it."""
@@ -193,7 +199,7 @@ class Stored:
     """What the store holds that the batch's new claims need."""
 
     headers: dict[str, TermHeader]
-    units: dict[tuple[str, str], tuple[Mapping[str, Any], Mapping[str, Money]]]
+    units: dict[tuple[str, str], StoredUnit]
     ledgers: dict[LedgerKey, tuple[Accumulators, int]]
     earlier: list[PriorClaim]  # of the batch's insureds or invoices, in the service's order
     history: list[PriorClaim]  # every health claim of the book (peer statistics)
@@ -249,11 +255,14 @@ class BatchStore:
             _keys.delete().where(_keys.c.claim_id.in_(select(claims.c.claim_id)))
         )
 
-    def read(self, lap: Callable[[str], None]) -> Stored:
-        """Everything the staged (new) claims need; ``lap`` names each step as it ends."""
+    def read(self, lap: Callable[[str], None], review: bool = True) -> Stored:
+        """Everything the staged (new) claims need; ``lap`` names each step as it ends.
+        Without ``review`` only the cover and ledgers (what the benefit engine reads)."""
         headers, units = self._terms()
         ledgers = self._ledgers_of_insureds()
         lap("read_policies")
+        if not review:
+            return Stored(headers, units, ledgers, [], [])
         earlier = self._earlier_claims()
         history = SqlClaimRepository(self.connection, system_clock).book_history()
         lap("read_claims")
@@ -261,9 +270,7 @@ class BatchStore:
 
     def _terms(
         self,
-    ) -> tuple[
-        dict[str, TermHeader], dict[tuple[str, str], tuple[Mapping[str, Any], Mapping[str, Money]]]
-    ]:
+    ) -> tuple[dict[str, TermHeader], dict[tuple[str, str], StoredUnit]]:
         """The current terms of the staged policies, and the staged units' rating facts and
         cover — parsed once per distinct text (a programme's members share a handful)."""
         p = policies.c
@@ -287,7 +294,13 @@ class BatchStore:
         staged = _staged_insureds()
         u = policy_units.c
         rows = self.connection.execute(
-            select(u.policy_number, u.unit_key, cast(u.facts, Text), cast(u.cover, Text)).join(
+            select(
+                u.policy_number,
+                u.unit_key,
+                cast(u.facts, Text),
+                cast(u.cover, Text),
+                case((u.enrolment_batch.is_not(None), u.added_on), else_=None),
+            ).join(
                 staged,
                 (u.policy_number == staged.c.policy_number) & (u.unit_key == staged.c.unit_key),
             )
@@ -295,7 +308,7 @@ class BatchStore:
         facts: dict[str, Mapping[str, Any]] = {}
         covers: dict[str, Mapping[str, Money]] = {}
         units = {}
-        for number, key, facts_text, cover_text in rows:
+        for number, key, facts_text, cover_text, joined in rows:
             unit_facts = facts.get(facts_text)
             if unit_facts is None:
                 unit_facts = facts[facts_text] = from_json(json.loads(facts_text))
@@ -304,7 +317,7 @@ class BatchStore:
                 sums = covers[cover_text] = {
                     code: Money.from_fen(fen) for code, fen in json.loads(cover_text).items()
                 }
-            units[(number, key)] = (unit_facts, sums)
+            units[(number, key)] = (unit_facts, sums, joined)
         return headers, units
 
     def _ledgers_of_insureds(self) -> dict[LedgerKey, tuple[Accumulators, int]]:

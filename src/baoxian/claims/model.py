@@ -75,9 +75,9 @@ class CoverSnapshot:
     policy_number: str
     unit_key: str
     in_force: bool
-    term_start: date
+    term_start: date  # the term's first day of cover for this insured (a later joiner's own)
     term_end: date
-    original_inception: date
+    original_inception: date  # the insured's first day of unbroken cover (``insured_since``)
     term_no: int
     sums_insured: Mapping[str, Money]  # coverage → sum insured for this unit
     plan: PlanVersion
@@ -224,8 +224,10 @@ def _claim_gate(claim: Claim, cover: CoverSnapshot) -> Step | None:
             None,
             "claim.policy_not_in_force",
             claimed_amount(claim),
-            f"出险日 {claim.loss_date} 保单不在保险期间内或已终止",
-            f"the policy was not in force on the date of loss {claim.loss_date}",
+            f"出险日 {claim.loss_date} 不在被保险人的保障期间"
+            f"（{cover.term_start} 至 {cover.term_end} 前一日）内，或保单已终止",
+            f"the date of loss {claim.loss_date} is outside the insured's cover "
+            f"({cover.term_start} to the day before {cover.term_end}) or the policy had ended",
         )
     return None
 
@@ -234,8 +236,10 @@ def _waiting_period_step(
     claim: HealthClaim, coverage: Coverage, cover: CoverSnapshot, item: BillItem, amount: Money
 ) -> Step | None:
     period = coverage.waiting_period
-    if period is None or cover.term_no > 1 or (claim.accident and period.accident_exempt):
+    if period is None or (claim.accident and period.accident_exempt):
         return None
+    if cover.term_no > 1 and cover.original_inception < cover.term_start:
+        return None  # renewed without a break: the waiting period was served in an earlier term
     ends = cover.original_inception + timedelta(days=period.days)
     if claim.loss_date >= ends:
         return None

@@ -283,7 +283,7 @@ def _soon_after_inception(
         return None
     days = (claim.loss_date - ctx.original_inception).days
     limit = policy.soon_after_inception_days
-    if days >= limit:
+    if days >= limit or days < 0:  # before the cover began: the benefit engine declines it
         return None
     return Finding(
         "review.soon_after_inception",

@@ -33,7 +33,7 @@ from __future__ import annotations
 
 import csv
 import re
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence, Set
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -41,20 +41,19 @@ from pathlib import Path
 from typing import Literal
 
 import polars as pl
+from sqlalchemy import Engine
 
-from baoxian.catalog.model import age_on
-from baoxian.claims.case import ClaimCase, ClaimStatus
-from baoxian.claims.model import Accumulators, BillItem, HealthClaim, adjudicate
-from baoxian.claims.services import ClaimService, snapshot
-from baoxian.policies.model import InsuredUnit, Policy
+from baoxian.claims.batch import Rejection as BatchRejection
+from baoxian.claims.batch import decide_batch, estimate_batch
+from baoxian.claims.case import ClaimStatus
+from baoxian.claims.model import BillItem, HealthClaim
+from baoxian.claims.services import ClaimService
+from baoxian.claims.settlement_store import Candidate, Lookup, ReminderRow, SettlementStore
+from baoxian.shared.clock import local_date
 from baoxian.shared.errors import DomainError, NotFound, ValidationFailed
-from baoxian.shared.identity import (
-    birth_date_from_id,
-    gender_from_id,
-    is_valid_resident_id,
-    mask_id,
-)
+from baoxian.shared.identity import is_valid_resident_id, mask_id
 from baoxian.shared.money import Money
+from baoxian.store.crypto import FieldCipher
 
 SettlementKind = Literal["inpatient", "pharmacy", "outpatient"]
 
@@ -80,7 +79,7 @@ COLUMNS: tuple[Column, ...] = (
     Column("settlement_no", "结算单号", True),
     Column("id_number", "身份证号", True),
     Column("name", "姓名", False),
-    Column("policy_number", "保单号", True),
+    Column("policy_number", "保单号", False),
     Column("insured_key", "被保险人编号", False),
     Column("kind", "就医类型", True),
     Column("provider_code", "机构编码", True),
@@ -138,8 +137,8 @@ class SettlementRow:
     settlement_no: str
     id_number: str
     name: str
-    policy_number: str
-    insured_key: str  # "" — the policy's only insured person
+    policy_number: str  # "" — found by the 身份证号
+    insured_key: str  # "" — the person the 身份证号 names
     kind: SettlementKind
     provider: str
     designated: bool
@@ -438,7 +437,7 @@ class _Cells:
 def _read_row(cells: _Cells) -> SettlementRow | list[Rejection]:
     settlement_no = cells.text("settlement_no", _SETTLEMENT_NO)
     id_number = cells.id_number()
-    policy_number = cells.text("policy_number", _POLICY)
+    policy_number = cells.text("policy_number", _POLICY, required=False)
     insured_key = cells.text("insured_key", _KEY, required=False)
     kind = cells.kind()
     provider = cells.text("provider_code", _CODE)
@@ -620,11 +619,12 @@ def bill_items(row: SettlementRow) -> tuple[BillItem, ...]:
     return tuple(item for item in items if not item.amount.is_zero())
 
 
-def to_claim(row: SettlementRow, unit_key: str) -> HealthClaim:
-    """The claim a settlement row makes for the insured ``unit_key``."""
+def to_claim(row: SettlementRow, unit_key: str, policy_number: str = "") -> HealthClaim:
+    """The claim a settlement row makes for the insured ``unit_key`` (of ``policy_number``,
+    by default the row's)."""
     return HealthClaim(
         claim_id=row.claim_id,
-        policy_number=row.policy_number,
+        policy_number=policy_number or row.policy_number,
         unit_key=unit_key,
         loss_date=row.admission_date,
         diagnosis=row.diagnosis,
@@ -688,6 +688,7 @@ class ImportResult:
     total_paid: Money
     rejections: tuple[Rejection, ...]
     reminders: tuple[Reminder, ...]
+    reminders_stored: int = 0  # reminders new to ``claim_reminders`` (the others were kept)
 
     @property
     def rejected(self) -> int:
@@ -769,137 +770,246 @@ def reminder_text(
 # --------------------------------------------------------------------------- the use case
 
 
-def import_settlement(service: ClaimService, settlement: SettlementFile) -> ImportResult:
-    """Settle the authorised rows (report → decide → pay) and list members to remind.
+def import_settlement(
+    service: ClaimService,
+    settlement: SettlementFile,
+    engine: Engine,
+    cipher: FieldCipher,
+    *,
+    product: str | None = None,
+    source: str = "",
+    workers: int | None = None,
+) -> ImportResult:
+    """Settle the authorised rows and list (and keep) the members to remind — set-based.
+
+    1. Each row's member is found through the blind index of the 身份证号, on the policy the
+       row names or, when it names none, on the person's one policy (of ``product``, when
+       given) that covered the day of the stay (:func:`choose_member`).
+    2. The authorised rows become claims decided and paid in one :func:`decide_batch` (fast
+       track ``discharge``, paid to the insured) — exactly what report → decide → pay would
+       do one by one.  ``workers`` processes decide (default: in this process for small
+       files, one per CPU from 5,000 claims).
+    3. The other rows are estimated with the benefit engine, writing no claim; those that
+       would pay are listed and kept in ``claim_reminders`` (one row per settlement number)
+       for the daily proactive-service scan, ``source`` naming the file.
 
     Idempotent: a row whose claim exists is counted as already imported, and its claim is
     only taken further if an earlier run stopped half way (decide and pay do nothing twice).
-    A row refused by the policies or claims service (unknown policy, insured not on it, …)
-    is a rejection; the other rows go on."""
-    run = _Import(service)
-    for row in settlement.rows:
-        run.row(row)
+    A row refused (unknown policy, not a member, a claim the service would refuse) is a
+    rejection; the other rows go on."""
+    with engine.connect() as connection:
+        store = SettlementStore(connection, cipher)
+        members, refused = _find_members(store, settlement.rows, product)
+        rows = [row for row in settlement.rows if row.row in members]
+        statuses = store.claim_statuses(row.claim_id for row in rows)
+    run = _Run(service, members, {row.claim_id: row for row in rows}, refused)
+    run.already_imported = sum(1 for row in rows if row.claim_id in statuses)
+    for row in rows:
+        if row.authorised and statuses.get(row.claim_id) in _UNFINISHED:
+            run.finish(row)
+    new = [row for row in rows if row.claim_id not in statuses]
+    run.settle(engine, [row for row in new if row.authorised], workers)
+    run.remind(engine, cipher, [row for row in new if not row.authorised], source)
     return run.result(settlement)
 
 
+_UNFINISHED = frozenset({ClaimStatus.REPORTED.value, ClaimStatus.APPROVED.value})
+_SMALL_BATCH = 5_000
 _ERROR_COLUMNS = {
     "policy.not_found": "policy_number",
     "policy.unknown_insured": "insured_key",
-    "settlement.insured_key_required": "insured_key",
+    "settlement.several_policies": "policy_number",
+    "settlement.not_a_member": "id_number",
     "settlement.member_mismatch": "id_number",
 }
 
 
+def _find_members(
+    store: SettlementStore, rows: Sequence[SettlementRow], product: str | None
+) -> tuple[dict[int, Candidate], list[Rejection]]:
+    lookups = [Lookup(r.row, r.id_number, r.policy_number, r.insured_key) for r in rows]
+    candidates = store.candidates(lookups, product)
+    known = store.existing_policies(r.policy_number for r in rows)
+    members: dict[int, Candidate] = {}
+    refused: list[Rejection] = []
+    for row in rows:
+        try:
+            members[row.row] = choose_member(row, candidates.get(row.row, []), known, product)
+        except DomainError as error:
+            refused.append(_rejection(row, error.code, error.zh, error.en))
+    return members, refused
+
+
+def choose_member(
+    row: SettlementRow,
+    candidates: Sequence[Candidate],
+    known_policies: Set[str],
+    product: str | None = None,
+) -> Candidate:
+    """The policy and insured a row is about, from the person's candidate policies (those
+    the row's 保单号 and 被保险人编号 allow): the one that covered the day of the stay; when
+    none did, the only one (its claim is then declined with the reason).  Several that
+    covered it need the 保单号."""
+    if not candidates:
+        raise _no_member(row, known_policies, product)
+    covering = [
+        c for c in candidates if c.insured_since <= row.admission_date < c.term_end
+    ] or list(candidates)
+    if len(covering) > 1:
+        numbers = "、".join(c.policy_number for c in covering)
+        raise ValidationFailed(
+            "settlement.several_policies",
+            f"身份证号 {mask_id(row.id_number)} 在 {row.admission_date} 有多份保单（{numbers}），"
+            "请填写保单号",
+            f"resident ID {mask_id(row.id_number)} has several policies on "
+            f"{row.admission_date} ({', '.join(c.policy_number for c in covering)}): "
+            "give the policy number",
+        )
+    return covering[0]
+
+
+def _no_member(row: SettlementRow, known_policies: Set[str], product: str | None) -> DomainError:
+    who = mask_id(row.id_number)
+    if row.policy_number and row.policy_number not in known_policies:
+        return NotFound(
+            "policy.not_found",
+            f"保单 {row.policy_number} 不存在",
+            f"policy {row.policy_number} not found",
+        )
+    if row.policy_number:
+        key_zh = f"（被保险人编号 {row.insured_key}）" if row.insured_key else ""
+        key_en = f" as insured {row.insured_key}" if row.insured_key else ""
+        return ValidationFailed(
+            "settlement.member_mismatch",
+            f"身份证号 {who} 不是保单 {row.policy_number}{key_zh} 的被保险人",
+            f"resident ID {who} is not insured by policy {row.policy_number}{key_en}",
+        )
+    scope_zh = f"产品 {product} 的" if product else ""
+    scope_en = f" under product {product}" if product else ""
+    return ValidationFailed(
+        "settlement.not_a_member",
+        f"身份证号 {who} 不是{scope_zh}被保险人",
+        f"resident ID {who} is not insured{scope_en}",
+    )
+
+
+def _rejection(row: SettlementRow, code: str, zh: str, en: str) -> Rejection:
+    return Rejection(row.row, _ERROR_COLUMNS.get(code, ""), code, zh, en, row.settlement_no)
+
+
 @dataclass
-class _Import:
-    """One import run: caches the policies it read and tallies what each row did."""
+class _Run:
+    """One import run: what each row did."""
 
     service: ClaimService
-    policies: dict[str, Policy] = field(default_factory=dict)
-    estimated: dict[tuple[str, str, int], Accumulators] = field(default_factory=dict)
+    members: Mapping[int, Candidate]
+    by_claim: Mapping[str, SettlementRow]
+    rejections: list[Rejection]
+    already_imported: int = 0
     counts: dict[str, int] = field(default_factory=dict)
     paid_total: Money = Money.ZERO
-    rejections: list[Rejection] = field(default_factory=list)
     reminders: list[Reminder] = field(default_factory=list)
+    reminders_stored: int = 0
 
-    def row(self, row: SettlementRow) -> None:
+    def claim(self, row: SettlementRow) -> HealthClaim:
+        member = self.members[row.row]
+        return to_claim(row, member.unit_key, member.policy_number)
+
+    def finish(self, row: SettlementRow) -> None:
+        """Take a claim an earlier run reported (or approved) to its decision and payment."""
         try:
-            policy = self._policy(row.policy_number)
-            unit = member_unit(policy, row)
-            before = self._existing(row.claim_id)
-            if before is not None:
-                self._count("already_imported")
-            if row.authorised:
-                self._settle(row, unit.key, before)
-            elif before is None:
-                self._count("unauthorised")
-                self._remind(row, policy, unit.key)
+            before = self.service.case(row.claim_id)
+            case = self.service.decide(row.claim_id)
+            if case.status is ClaimStatus.APPROVED:
+                case, _instruction = self.service.pay(row.claim_id, payee_kind="insured")
         except DomainError as error:
-            column = _ERROR_COLUMNS.get(error.code, "")
-            self.rejections.append(
-                Rejection(row.row, column, error.code, error.zh, error.en, row.settlement_no)
-            )
+            self.rejections.append(_rejection(row, error.code, error.zh, error.en))
+            return
+        if before.status is not case.status:
+            self._count(_OUTCOMES.get(case.status, ""))
+            if case.status is ClaimStatus.PAID:
+                self.paid_total = self.paid_total + case.paid - before.paid
 
-    def _settle(self, row: SettlementRow, unit_key: str, before: ClaimCase | None) -> None:
+    def settle(self, engine: Engine, rows: Sequence[SettlementRow], workers: int | None) -> None:
+        if not rows:
+            return
+        if workers is None and len(rows) < _SMALL_BATCH:
+            workers = 0
         service = self.service
-        if before is None:
-            service.report(to_claim(row, unit_key), channel=CHANNEL, fast_track=FAST_TRACK)
-            self._count("created")
-        case = service.decide(row.claim_id)
-        if case.status is ClaimStatus.APPROVED:
-            case, _instruction = service.pay(row.claim_id, payee_kind="insured")
-        self._tally(before, case)
+        result = decide_batch(
+            engine,
+            service.policies,
+            service.catalog,
+            [self.claim(row) for row in rows],
+            channel=CHANNEL,
+            fast_track=FAST_TRACK,
+            clock=service.clock,
+            new_id=service.new_id,
+            review_policy=service.review_policy,
+            anomaly_model=service.anomaly_model,
+            workers=workers,
+        )
+        self._count("created", result.decided)
+        for status, count in result.statuses.items():
+            self._count(_OUTCOMES.get(ClaimStatus(status), ""), count)
+        self.paid_total = self.paid_total + result.paid
+        self._refused(result.rejected)
 
-    def _tally(self, before: ClaimCase | None, after: ClaimCase) -> None:
-        if before is not None and before.status is after.status:
+    def remind(
+        self, engine: Engine, cipher: FieldCipher, rows: Sequence[SettlementRow], source: str
+    ) -> None:
+        if not rows:
             return
-        outcome = {
-            ClaimStatus.PAID: "paid",
-            ClaimStatus.REFERRED: "referred",
-            ClaimStatus.PENDING_INFO: "referred",
-            ClaimStatus.DECLINED: "declined",
-        }.get(after.status)
-        if outcome is not None:
-            self._count(outcome)
-        if after.status is ClaimStatus.PAID:
-            self.paid_total = self.paid_total + after.paid - (before.paid if before else Money.ZERO)
+        service = self.service
+        payable, refused = estimate_batch(
+            engine, service.policies, service.catalog, [self.claim(r) for r in rows], FAST_TRACK
+        )
+        self._refused(refused)
+        self._count("unauthorised", len(payable))
+        today = local_date(service.clock())
+        kept = []
+        for row in rows:
+            estimate = payable.get(row.claim_id)
+            if estimate is None or estimate.amount <= 0:
+                continue
+            member = self.members[row.row]
+            self.reminders.append(self._reminder(row, member, estimate))
+            kept.append(_reminder_row(row, member, estimate, source, today, service.new_id()))
+        with engine.begin() as connection:
+            self.reminders_stored = SettlementStore(connection, cipher).add_reminders(kept)
 
-    def _remind(self, row: SettlementRow, policy: Policy, unit_key: str) -> None:
-        estimate = self._estimate(row, policy, unit_key)
-        if estimate.amount <= 0:
-            return
-        product = self.service.catalog.product(policy.product_code)
+    def _reminder(self, row: SettlementRow, member: Candidate, estimate: Money) -> Reminder:
+        product = self.service.catalog.product(member.product_code)
         plan = (_short(product.name.zh, "（"), _short(product.name.en, " ("))
         zh, en = reminder_text(row.name, row.kind, row.admission_date, plan, estimate)
-        self.reminders.append(
-            Reminder(
-                row.row,
-                row.settlement_no,
-                policy.policy_number,
-                unit_key,
-                mask_id(row.id_number),
-                row.name,
-                row.kind,
-                row.admission_date,
-                estimate,
-                zh,
-                en,
-            )
+        return Reminder(
+            row.row,
+            row.settlement_no,
+            member.policy_number,
+            member.unit_key,
+            mask_id(row.id_number),
+            row.name,
+            row.kind,
+            row.admission_date,
+            estimate,
+            zh,
+            en,
         )
 
-    def _estimate(self, row: SettlementRow, policy: Policy, unit_key: str) -> Money:
-        """What the claim would pay now — read-only: the policy year's accumulators from the
-        store plus what earlier estimated rows of the same member in this run would use."""
-        key = (policy.policy_number, unit_key, policy.term_no)
-        with self.service.uow() as uow:
-            stored, _version = uow.ledgers.get(*key)
-        pending = self.estimated.get(key, Accumulators())
-        used = _plus(stored, pending)
-        cover = snapshot(policy, unit_key, self.service.catalog)
-        assessment = adjudicate(to_claim(row, unit_key), cover, used)
-        self.estimated[key] = _plus(pending, _minus(assessment.accumulators, used))
-        return assessment.payable
+    def _refused(self, refused: Iterable[BatchRejection]) -> None:
+        for r in refused:
+            self.rejections.append(_rejection(self.by_claim[r.claim_id], r.code, r.zh, r.en))
 
-    def _policy(self, number: str) -> Policy:
-        if number not in self.policies:
-            self.policies[number] = self.service.policies.policy(number)
-        return self.policies[number]
-
-    def _existing(self, claim_id: str) -> ClaimCase | None:
-        try:
-            return self.service.case(claim_id)
-        except NotFound:
-            return None
-
-    def _count(self, what: str) -> None:
-        self.counts[what] = self.counts.get(what, 0) + 1
+    def _count(self, what: str, count: int = 1) -> None:
+        if what:
+            self.counts[what] = self.counts.get(what, 0) + count
 
     def result(self, settlement: SettlementFile) -> ImportResult:
         get = self.counts.get
         return ImportResult(
             rows=settlement.row_count,
             created=get("created", 0),
-            already_imported=get("already_imported", 0),
+            already_imported=self.already_imported,
             paid=get("paid", 0),
             referred=get("referred", 0),
             declined=get("declined", 0),
@@ -909,57 +1019,38 @@ class _Import:
                 sorted((*settlement.rejections, *self.rejections), key=lambda r: r.row)
             ),
             reminders=tuple(self.reminders),
+            reminders_stored=self.reminders_stored,
         )
 
 
-def member_unit(policy: Policy, row: SettlementRow) -> InsuredUnit:
-    """The insured the row is about: the unit ``insured_key`` names, or the policy's only
-    insured person; the 身份证号's sex and birth date must fit the insured's facts."""
-    if row.insured_key:
-        unit = policy.unit(row.insured_key)
-    else:
-        persons = [u for u in policy.units if u.kind == "person"]
-        if len(persons) != 1:
-            raise ValidationFailed(
-                "settlement.insured_key_required",
-                f"保单 {policy.policy_number} 有多名被保险人，请填写被保险人编号",
-                f"policy {policy.policy_number} insures several people: give the insured key",
-            )
-        unit = persons[0]
-    if not _fits(unit, row.id_number, policy):
-        raise ValidationFailed(
-            "settlement.member_mismatch",
-            f"身份证号 {mask_id(row.id_number)} 与保单 {policy.policy_number} 的被保险人"
-            f" {unit.key} 的性别或年龄不符",
-            f"resident ID {mask_id(row.id_number)} does not fit the sex or age of insured "
-            f"{unit.key} on policy {policy.policy_number}",
-        )
-    return unit
+_OUTCOMES = {
+    ClaimStatus.PAID: "paid",
+    ClaimStatus.REFERRED: "referred",
+    ClaimStatus.PENDING_INFO: "referred",
+    ClaimStatus.DECLINED: "declined",
+}
 
 
-def _fits(unit: InsuredUnit, id_number: str, policy: Policy) -> bool:
-    """Whether the ID's sex and age fit the insured's rating facts (which were taken on a day
-    between the original inception and the end of the term); facts not kept are not checked."""
-    if unit.kind != "person":
-        return False
-    gender = unit.facts.get("gender")
-    if gender is not None and gender != gender_from_id(id_number):
-        return False
-    age = unit.facts.get("age")
-    if not isinstance(age, int):
-        return True
-    born = birth_date_from_id(id_number)
-    return age_on(born, policy.original_inception) <= age <= age_on(born, policy.term_end)
-
-
-def _plus(a: Accumulators, b: Accumulators) -> Accumulators:
-    for key, amount in b.used.items():
-        a = a.add(key, amount)
-    return a
-
-
-def _minus(a: Accumulators, b: Accumulators) -> Accumulators:
-    return Accumulators({key: amount - b.get(key) for key, amount in a.used.items()})
+def _reminder_row(
+    row: SettlementRow,
+    member: Candidate,
+    estimate: Money,
+    source: str,
+    today: date,
+    reminder_id: str,
+) -> ReminderRow:
+    return ReminderRow(
+        reminder_id=reminder_id,
+        settlement_no=row.settlement_no,
+        party_id=member.party_id,
+        policy_number=member.policy_number,
+        insured_key=member.unit_key,
+        kind=row.kind,
+        loss_date=row.admission_date,
+        amount_fen=estimate.fen,
+        source_file=source,
+        created_on=today,
+    )
 
 
 def _short(name: str, stop: str) -> str:
@@ -981,10 +1072,10 @@ __all__ = [
     "SettlementKind",
     "SettlementRow",
     "bill_items",
+    "choose_member",
     "claim_id_for",
     "consistency",
     "import_settlement",
-    "member_unit",
     "parse_table",
     "read_settlement",
     "read_settlement_csv",

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, Protocol, Self
 
 from baoxian.catalog.model import CompiledPlan, RiskUnit, age_on, rate_unit
 from baoxian.catalog.services import Catalog
-from baoxian.policies.model import Action, next_status
+from baoxian.policies.model import Action, next_status, require_within
 from baoxian.policies.ports import Event, EventLog
 from baoxian.shared.clock import Clock, local_date
 from baoxian.shared.errors import ValidationFailed
@@ -244,10 +244,19 @@ class EnrolmentService:
     clock: Clock
 
     def enrol(
-        self, policy_number: str, rows: Iterable[MemberRow | Rejection], batch_id: str
+        self,
+        policy_number: str,
+        rows: Iterable[MemberRow | Rejection],
+        batch_id: str,
+        effective: date | None = None,
     ) -> EnrolmentReport:
         """Validate every member, then write the accepted ones in one transaction.  The
-        ``batch_id`` is the idempotency key: a batch already applied changes nothing."""
+        ``batch_id`` is the idempotency key: a batch already applied changes nothing.
+
+        The members are covered from ``effective``, a day of the current term (so that an
+        operator can load members who joined earlier), by default from today or the term's
+        start if later: waiting periods and the review's "claim soon after inception" run
+        from it."""
         with self.uow() as uow:
             header = uow.enrolments.header(policy_number)
             if uow.events.seen(batch_id):
@@ -267,8 +276,12 @@ class EnrolmentService:
         validated = round(time.perf_counter() - began, 3)
         cover = {code: amount.fen for code, amount in validator.cover.items()}
         now = self.clock()
+        on = max(local_date(now), header.term_start)  # enrolled before the start: from it
+        if effective is not None:
+            require_within(header.term_start, header.term_end, effective)
+            on = effective
         with self.uow() as uow:
-            written = uow.enrolments.write(header, accepted, cover, batch_id, local_date(now), now)
+            written = uow.enrolments.write(header, accepted, cover, batch_id, on, now)
             report = EnrolmentReport(
                 batch_id=batch_id,
                 received=len(received),

@@ -114,6 +114,9 @@ class InsuredUnit:
     details: Mapping[str, Any] = field(default_factory=dict)
     party_id: str | None = None
     declared_sum_insured: Money | None = None
+    # A member who joined after the policy was issued (a member batch or enrolment, 新增被保险人)
+    # is covered from this day; None: from the policy's inception.
+    covered_from: date | None = None
 
     def risk_unit(self) -> RiskUnit:
         return RiskUnit(self.key, self.facts, self.declared_sum_insured)
@@ -311,6 +314,18 @@ class Policy:
             f"保单 {self.policy_number} 没有被保险对象 {key}",
             f"policy {self.policy_number} has no insured {key}",
         )
+
+    def insured_since(self, key: str) -> date:
+        """The first day the insured has been covered without a break: the policy's original
+        inception, or the member's own start when they joined later (waiting periods and
+        "claim soon after inception" run from it)."""
+        joined = self.unit(key).covered_from
+        return self.original_inception if joined is None else max(joined, self.original_inception)
+
+    def cover_starts(self, key: str) -> date:
+        """The first day of the current term on which the insured is covered."""
+        joined = self.unit(key).covered_from
+        return self.term_start if joined is None else max(joined, self.term_start)
 
     def in_force_on(self, on: date) -> bool:
         return self.status is PolicyStatus.IN_FORCE and self.term_start <= on < self.term_end

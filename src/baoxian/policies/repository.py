@@ -62,6 +62,7 @@ __all__ = [
     "SqlSequences",
     "SqlUnitOfWork",
     "SqlUnitOfWorkFactory",
+    "id_blind_index",
 ]
 
 
@@ -123,6 +124,12 @@ def _party_id_number(party: Party) -> str:
 
 def _id_key(id_number: str) -> str:
     return id_number.strip().upper()
+
+
+def id_blind_index(cipher: FieldCipher, id_number: str) -> str:
+    """The blind index of a 身份证号 or 统一社会信用代码, as ``parties.id_hash`` keeps it (for
+    set-based look-ups by other contexts, e.g. the 医保 settlement import)."""
+    return cipher.blind_index(_id_key(id_number))
 
 
 def _party_row(party: Party, cipher: FieldCipher, now: datetime) -> tuple[Any, ...]:
@@ -540,6 +547,7 @@ def _unit_from_row(row: Row[Any]) -> InsuredUnit:
         details=row.details,
         party_id=row.party_id,
         declared_sum_insured=_money_or_none(row.declared_sum_insured_fen),
+        covered_from=row.added_on if row.enrolment_batch is not None else None,
     )
 
 
