@@ -22,6 +22,7 @@ from rich.table import Table
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
 from baoxian.api.commands import api_app
+from baoxian.billing.commands import billing_app
 from baoxian.bootstrap import App, build
 from baoxian.catalog.repository import Problem
 from baoxian.catalog.schema import Product, json_schema
@@ -58,6 +59,7 @@ app.add_typer(policy_app, name="policy")
 app.add_typer(endorse_app, name="endorse")
 app.add_typer(api_app, name="api")
 app.add_typer(radar_app, name="radar")
+app.add_typer(billing_app, name="billing")
 add_delivery_commands(outreach_app)
 app.add_typer(outreach_app, name="outreach")
 

@@ -91,7 +91,7 @@ def test_policies_add_many_round_trips_with_units(
     with uow() as work:
         work.parties.add_many(people)
         with _statements(engine) as sent:
-            assert work.policies.add_many(book, enrolment_batch="2026-03-批次1") == 30
+            assert work.policies.add_many(book) == 30
         work.commit()
     assert len(_writes(sent)) <= 2
     with uow() as work:
@@ -99,7 +99,7 @@ def test_policies_add_many_round_trips_with_units(
         assert work.policies.find(holder_id=people[7].party_id) == [book[7]]
     with engine.connect() as connection:
         batches = set(connection.execute(select(policy_units.c.enrolment_batch)).scalars())
-    assert batches == {"2026-03-批次1"}
+    assert batches == {None}  # issued with the policy: covered from its start
 
 
 def test_events_append_many_round_trips(uow: SqlUnitOfWorkFactory) -> None:

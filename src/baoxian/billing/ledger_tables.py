@@ -10,12 +10,16 @@ The indexes serve the book-wide daily scan of proactive service (``outreach/scan
 reads only the rows that can make a notice on the run date, from the index alone.  Unpaid
 instalments have a partial index on their due date, and collectable pay-outs on theirs, so
 the scan never walks the paid history.
+
+Migration 0014 adds the repayments of each policy loan; ``billing/ledgers.py`` writes all of
+these from real policies (``billing/ledger_service.py``).
 """
 
 from __future__ import annotations
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     CheckConstraint,
     Column,
     Date,
@@ -146,6 +150,25 @@ Index(
     *[account_statements.c[name] for name in STATEMENT_SCAN_COLUMNS],
 )
 
+# The repayments of a policy loan, in order (migration 0014): the loan's interest runs on the
+# principal outstanding between two repayments, so the ledger keeps each one, not only the
+# totals above.  ``reference`` is the repayment's idempotency key (a retried repayment finds
+# its row); ``by_renewal`` marks the balance carried into a renewed loan (the reference is the
+# new loan's ID).
+policy_loan_repayments = Table(
+    "policy_loan_repayments",
+    metadata,
+    Column("loan_id", String(36), primary_key=True),
+    Column("seq", Integer, primary_key=True),  # from 1, in date order
+    Column("paid_on", Date, nullable=False),
+    Column("amount_fen", BigInteger, nullable=False),
+    Column("to_interest_fen", BigInteger, nullable=False),
+    Column("to_principal_fen", BigInteger, nullable=False),
+    Column("reference", String(64), nullable=False),
+    Column("by_renewal", Boolean, nullable=False),
+    UniqueConstraint("loan_id", "reference"),
+)
+
 # 主动提醒 from 医保 settlement data (``claims/settlement.py``): a member who has not
 # authorised settlement, whose settled bill the policy would pay.  One row per settlement
 # number, so importing a file twice reminds nobody twice.
@@ -179,5 +202,6 @@ __all__ = [
     "billing_instalments",
     "claim_reminders",
     "dividend_allocations",
+    "policy_loan_repayments",
     "policy_loans",
 ]

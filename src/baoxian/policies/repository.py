@@ -611,10 +611,10 @@ class SqlPolicyRepository:
     def add(self, policy: Policy) -> None:
         self.add_many([policy])
 
-    def add_many(
-        self, new_policies: Sequence[Policy], *, enrolment_batch: str | None = None
-    ) -> int:
-        """Policies and their insured units in two set-based writes (COPY on PostgreSQL)."""
+    def add_many(self, new_policies: Sequence[Policy]) -> int:
+        """Policies and their insured units in two set-based writes (COPY on PostgreSQL).  The
+        units are those the policies are issued with: no enrolment batch, covered from the
+        start (members who join later come through the enrolment stores)."""
         now = self._clock()
         rows = (_policy_row(policy, self._cipher, now) for policy in new_policies)
         count = copy_rows(self._connection, policies, rows, POLICY_COLUMNS)
@@ -622,9 +622,7 @@ class SqlPolicyRepository:
         units = (
             row
             for policy in new_policies
-            for row in _unit_rows(
-                policy.policy_number, _units_content(policy), added_on, enrolment_batch
-            )
+            for row in _unit_rows(policy.policy_number, _units_content(policy), added_on, None)
         )
         copy_rows(self._connection, policy_units, units, UNIT_COLUMNS)
         return count
