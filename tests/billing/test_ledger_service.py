@@ -7,7 +7,7 @@ proactive service reading what the service wrote."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from uuid import uuid4
 
 import pytest
@@ -616,14 +616,13 @@ def test_the_daily_scan_reminds_the_premiums_the_service_wrote(book: Book) -> No
     assert f"renewal_due:{number}:3:2026-05-01:T-15" in {key for key, _, _ in _outbox(book.engine)}
 
 
-def test_the_scan_tells_an_automatic_premium_loan_from_the_day_before(book: Book) -> None:
+def test_the_scan_tells_an_automatic_premium_loan_on_the_billing_day(book: Book) -> None:
     number = book.scheduled()
     book.pay(number, 1, 2, 3)
     book.ledger.run_billing_day(date(2026, 8, 1))
-    # the loan is dated the last day of grace (31 July), the day before the billing day
-    assert "premium_auto_loan" not in run_daily(book.engine, date(2026, 8, 1), now=NOW).by_scenario
-    caught_up = run_daily(
-        book.engine, date(2026, 8, 1), since=date(2026, 8, 1) - timedelta(days=1), now=NOW
-    )
-    assert caught_up.by_scenario.get("premium_auto_loan") == 1
+    # the loan is dated the last day of grace (31 July), the day before the billing day that
+    # draws it: that day's scan still tells of it, once
+    scan = run_daily(book.engine, date(2026, 8, 1), now=NOW)
+    assert scan.by_scenario.get("premium_auto_loan") == 1
     assert f"premium_auto_loan:APL-{number}-4" in [key for key, _, _ in _outbox(book.engine)]
+    assert "premium_auto_loan" not in run_daily(book.engine, date(2026, 8, 2), now=NOW).by_scenario

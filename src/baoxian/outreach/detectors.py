@@ -436,9 +436,11 @@ def named_failure(language: int) -> pl.Expr:
 def premium_auto_loan(
     book: BookFrames, window: RunWindow, settings: DetectorSettings
 ) -> pl.LazyFrame:
-    """保单垫交: an automatic premium loan drawn within the look-back."""
+    """保单垫交: an automatic premium loan drawn within the look-back (from the day before,
+    ``RunWindow.loans_drawn_since``)."""
     drawn = book.loans.filter(
-        pl.col("kind") == "auto_premium_loan", within("start_on", window)
+        pl.col("kind") == "auto_premium_loan",
+        pl.col("start_on").is_between(pl.lit(window.loans_drawn_since), pl.lit(window.run_date)),
     ).join(holders(book).drop("status"), on="policy_number", how="inner")
     return render(drawn, PREMIUM_AUTO_LOAN)
 

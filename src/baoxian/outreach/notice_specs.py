@@ -128,6 +128,14 @@ class RunWindow:
     abandoned_from: datetime
     abandoned_before: datetime
 
+    @property
+    def loans_drawn_since(self) -> date:
+        """The first day of automatic premium loans to tell of: the day before ``since``,
+        because the billing day draws the loan dated the last day of grace (24:00) when it
+        runs the next morning — before that day's scan (the deduplication key keeps the
+        overlap from telling anyone twice)."""
+        return self.since - timedelta(days=1)
+
 
 def run_window(
     run_date: date,

@@ -108,7 +108,10 @@ def book_queries(window: RunWindow, settings: DetectorSettings) -> dict[str, Sel
                 loan.status.in_(OPEN_LOAN_STATUSES),
                 loan.renewal_failed_on.between(since, run_date),
             ),
-            and_(loan.kind == "auto_premium_loan", loan.start_on.between(since, run_date)),
+            and_(
+                loan.kind == "auto_premium_loan",
+                loan.start_on.between(window.loans_drawn_since, run_date),
+            ),
         )
     )
     oldest_payout = since - timedelta(days=max(settings.benefit_reminder_days, default=0))

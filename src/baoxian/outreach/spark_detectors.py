@@ -345,7 +345,10 @@ def loan_renewal_failed(
 
 
 def premium_auto_loan(book: SparkBook, window: RunWindow, settings: DetectorSettings) -> DataFrame:
-    drawn = book.loans.filter((F.col("kind") == "auto_premium_loan") & within("start_on", window))
+    drawn = book.loans.filter(
+        (F.col("kind") == "auto_premium_loan")
+        & F.col("start_on").between(F.lit(window.loans_drawn_since), F.lit(window.run_date))
+    )
     return render(_holder_of(drawn, book), PREMIUM_AUTO_LOAN)
 
 
