@@ -129,3 +129,16 @@ def test_errors_exit_non_zero_with_a_bilingual_message(policy: str) -> None:
     assert code == 2 and "YYYY-MM-DD" in out
     code, out = run("billing", "loan", "take", policy, "--amount", "-5")
     assert code == 2 and "--amount" in out
+
+
+def test_reinstate_a_lapsed_policy(policy: str) -> None:
+    paid_through(policy, 1)  # 1,000.00 a month: instalment 2 unpaid, lapsed on 1 June
+    code, out = run("billing", "run", "--date", "2026-06-01")
+    assert code == 0
+    code, out = run("billing", "reinstate", policy, "--on", "2026-07-15", "--quote")
+    # 4,000.00 of arrears; interest 14.38 + 10.27 + 6.03 + 1.92 = 32.60
+    assert code == 0 and "4,032.60" in out and "2026-04-01" in out
+    code, out = run("billing", "reinstate", policy, "--on", "2026-07-15")
+    assert code == 0 and "已复效 reinstated on 2026-07-15" in out
+    code, out = run("billing", "reinstate", policy, "--on", "2026-07-16")
+    assert code == 1 and "billing.not_lapsed" in out and "Traceback" not in out

@@ -24,6 +24,8 @@ from baoxian.billing.ledger_service import (
 )
 from baoxian.billing.ledgers import StoredInstalment, StoredLoan
 from baoxian.billing.ports import PaymentGateway
+from baoxian.billing.reinstatement import Reinstatements
+from baoxian.billing.schedule import ReinstatementQuote
 from baoxian.bootstrap import App, build
 from baoxian.settings import Settings
 from baoxian.shared.clock import local_date
@@ -87,6 +89,46 @@ def pay(policy_number: str, seq: int, on: OnOption = None) -> None:
     _print_payment(payment)
     if payment.declined is not None:
         raise typer.Exit(1)
+
+
+@billing_app.command("reinstate")
+def reinstate(
+    policy_number: str,
+    on: OnOption = None,
+    quote_only: Annotated[
+        bool, typer.Option("--quote", help="只试算不扣款 Price it only, charge nothing")
+    ] = False,
+) -> None:
+    """复效 Reinstate a lapsed policy: charge the arrears with interest, back in force."""
+    service, app = _service()
+    day = _date(on, "--on", service)
+    reinstatements = Reinstatements(app.engine, app.policies, app.catalog, service.clock)
+    if quote_only:
+        _print_reinstatement_quote(_call(lambda: reinstatements.quote(policy_number, day)))
+        return
+    gateway: PaymentGateway = app.billing.gateway
+    done = _call(lambda: reinstatements.reinstate(policy_number, gateway, day))
+    _print_reinstatement_quote(done.quote)
+    if done.declined is not None:
+        err_console.print(
+            f"[red]✗ 扣款被拒 declined: {done.declined.zh}[/]\n  {done.declined.en}\n"
+            f"  [dim]code: {done.declined.code}[/]"
+        )
+        raise typer.Exit(1)
+    console.print(
+        f"[green]✓[/] 保单 {policy_number} 已复效 reinstated on {day} (订单 order {done.order_id})"
+    )
+
+
+def _print_reinstatement_quote(quote: ReinstatementQuote) -> None:
+    table = Table(title=f"复效试算 Reinstatement on {quote.on} (中止 lapsed {quote.lapsed_on})")
+    for header in ("应交日 Due", "欠费 Premium", "天数 Days", "利息 Interest"):
+        table.add_column(header, justify="right")
+    for line in quote.lines:
+        table.add_row(str(line.due_on), _yuan(line.premium), str(line.days), _yuan(line.interest))
+    table.add_row("[bold]合计 Total[/]", _yuan(quote.arrears), "", _yuan(quote.interest))
+    console.print(table)
+    console.print(f"应付 To pay: [bold]¥{_yuan(quote.total)}[/]")
 
 
 @billing_app.command("show")

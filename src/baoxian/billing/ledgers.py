@@ -311,6 +311,18 @@ class SqlLedgers:
         )
         return result.rowcount == 1
 
+    def set_status(
+        self, policy_number: str, seq: int, status: str, from_statuses: Sequence[str]
+    ) -> bool:
+        """Move the instalment to ``status`` if it is still in one of ``from_statuses``."""
+        i = billing_instalments.c
+        result = self._connection.execute(
+            update(billing_instalments)
+            .where(i.policy_number == policy_number, i.seq == seq, i.status.in_(from_statuses))
+            .values(status=status)
+        )
+        return result.rowcount == 1
+
     def start_grace(self, on: date) -> int:
         """``due`` → ``in_grace`` for every instalment due before ``on`` (one statement)."""
         i = billing_instalments.c
