@@ -463,6 +463,7 @@ class LedgerService:
         plan = self._plan(policy)
         with self.engine.begin() as connection:
             ledgers = SqlLedgers(connection)
+            ledgers.lock(f"policy:{policy_number}")  # two loans at once cannot pass the limit
             existing = ledgers.loan(loan_id)
             if existing is not None:
                 return LoanState(existing, existing.loan.position(on))
@@ -503,6 +504,7 @@ class LedgerService:
         reference = reference or self.new_id()
         with self.engine.begin() as connection:
             ledgers = SqlLedgers(connection)
+            ledgers.lock(f"loan:{loan_id}")  # one repayment at a time
             stored = _require_loan(ledgers.loan(loan_id), loan_id)
             if any(r.reference == reference for r in stored.loan.repayments):
                 return LoanState(stored, stored.loan.position(on))
@@ -537,6 +539,8 @@ class LedgerService:
         plan = self._plan(policy)
         with self.engine.begin() as connection:
             ledgers = SqlLedgers(connection)
+            ledgers.lock(f"policy:{policy.policy_number}")
+            ledgers.lock(f"loan:{loan_id}")
             stored = _require_loan(ledgers.loan(loan_id), loan_id)
             if stored.loan.renewed_as is not None:
                 return RenewalOutcome(stored, ledgers.loan(stored.loan.renewed_as))

@@ -30,6 +30,7 @@ repayments by their reference.  Writes that move a state are guarded by the stat
 
 from __future__ import annotations
 
+import hashlib
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -38,7 +39,7 @@ from decimal import Decimal
 from itertools import islice
 from typing import Any
 
-from sqlalchemy import Connection, Row, Table, insert, select, update
+from sqlalchemy import Connection, Row, Table, func, insert, select, update
 
 from baoxian.billing.ledger_tables import (
     UNPAID_STATUSES,
@@ -129,6 +130,13 @@ def rate_bp(rate: Decimal) -> int:
 def rate_of(bp: int) -> Decimal:
     """A yearly rate from basis points (500 → ``0.05``)."""
     return (Decimal(bp) * BASIS_POINT).normalize()
+
+
+def _lock_id(key: str) -> int:
+    """A signed 64-bit advisory-lock ID for a billing key (a collision only makes two
+    unrelated writes wait for each other)."""
+    digest = hashlib.blake2b(f"billing\x00{key}".encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big", signed=True)
 
 
 # --------------------------------------------------------------------------- rows
@@ -258,6 +266,17 @@ class SqlLedgers:
         self._connection = connection
 
     # ---------------------------------------------------------------- instalments
+
+    def lock(self, key: str) -> None:
+        """Serialise the writes about ``key`` (a policy's loans, one loan's repayments) until
+        this transaction ends, before anything is read: on PostgreSQL a transaction-level
+        advisory lock; on SQLite the database's write lock, taken by a write that changes
+        nothing (one writer at a time, and the reads that follow see the last commit)."""
+        if self._connection.dialect.name == "postgresql":
+            self._connection.execute(select(func.pg_advisory_xact_lock(_lock_id(key))))
+            return
+        loan_id = policy_loans.c.loan_id
+        self._connection.execute(update(policy_loans).where(loan_id == "").values(loan_id=loan_id))
 
     def scheduled_seqs(self, policy_number: str) -> set[int]:
         i = billing_instalments.c

@@ -88,6 +88,7 @@ class Reinstatements:
             reference = result.reference
         with self.engine.begin() as connection:
             ledgers = SqlLedgers(connection)
+            ledgers.lock(f"policy:{policy_number}")
             settled = _settle_arrears(ledgers, policy_number, price)
             if settled:
                 ledgers.record(
