@@ -12,7 +12,7 @@ from typing import Any, TypeVar
 
 import pytest
 
-from baoxian.billing import ledger_service
+from baoxian.billing.loans import policy_debt
 from baoxian.shared.errors import DomainError
 from baoxian.shared.money import Money
 from tests.billing.test_ledger_service import ANNUAL, Book, book
@@ -47,14 +47,14 @@ def at_once(*actions: Callable[[], T]) -> list[T | DomainError]:
 def slow_reads(monkeypatch: pytest.MonkeyPatch) -> None:
     """Make each loan's read of the debt take a while, so that two requests overlap between
     reading the limit and writing the loan (the window the lock closes)."""
-    real = ledger_service.policy_debt
+    real = policy_debt
 
     def slow(*args: Any, **kwargs: Any) -> Money:
         debt = real(*args, **kwargs)
         time.sleep(0.3)
         return debt
 
-    monkeypatch.setattr(ledger_service, "policy_debt", slow)
+    monkeypatch.setattr("baoxian.billing.ledger_service.policy_debt", slow)
 
 
 def test_two_loans_at_once_cannot_pass_the_limit(
