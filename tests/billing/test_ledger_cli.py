@@ -142,3 +142,31 @@ def test_reinstate_a_lapsed_policy(policy: str) -> None:
     assert code == 0 and "已复效 reinstated on 2026-07-15" in out
     code, out = run("billing", "reinstate", policy, "--on", "2026-07-16")
     assert code == 1 and "billing.not_lapsed" in out and "Traceback" not in out
+
+
+def test_declare_dividends(policy: str) -> None:
+    paid_through(policy, 12)  # the whole first year, 1,000.00 a month
+    code, out = run(
+        "billing",
+        "dividends",
+        "PENSION-ANN",
+        "--year",
+        "1",
+        "--declared",
+        "300",
+        "--on",
+        "2027-02-28",
+    )
+    assert code == 1 and "billing.dividend_no_policies" in out  # the year has not ended
+    code, out = run(
+        "billing",
+        "dividends",
+        "PENSION-ANN",
+        "--year",
+        "1",
+        "--declared",
+        "300",
+        "--on",
+        "2027-03-02",
+    )
+    assert code == 0 and "allocated ¥300.00 至 to 1 张保单 policies" in out and policy in out

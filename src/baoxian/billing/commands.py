@@ -14,6 +14,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from baoxian.billing.dividends import DividendDeclarations
 from baoxian.billing.ledger_service import (
     BillingDay,
     InstalmentPayment,
@@ -202,6 +203,35 @@ def loan_renew(loan_id: str, on: OnOption = None) -> None:
 
 
 # --------------------------------------------------------------------------- account products
+
+
+@billing_app.command("dividends")
+def dividends(
+    product_code: str,
+    year: Annotated[int, typer.Option("--year", min=1, help="保单年度 Policy year")],
+    declared: Annotated[str, typer.Option("--declared", help="宣告红利总额 Declared, in yuan")],
+    on: OnOption = None,
+) -> None:
+    """红利分配 Share a declared dividend among a product's policies by account value."""
+    service, _ = _service()
+    day = _date(on, "--on", service)
+    amount = _amount(declared)
+    declarations = DividendDeclarations(service.engine, service)
+    done = _call(lambda: declarations.declare(product_code, year, amount, day))
+    table = Table(title=f"红利分配 Dividends of {product_code}, policy year {year}")
+    for header in ("保单号 Policy", "年末账户价值 Closing value", "红利 Dividend"):
+        table.add_column(header, justify="right")
+    for share in done.shares[:20]:
+        table.add_row(share.policy_number, _yuan(share.basis), _yuan(share.amount))
+    console.print(table)
+    more = len(done.shares) - 20
+    if more > 0:
+        console.print(f"…另有 {more:,} 张保单 and {more:,} more policies")
+    console.print(
+        f"[green]✓[/] 宣告 declared ¥{_yuan(done.declared)}，分配 allocated "
+        f"¥{_yuan(done.allocated)} 至 to {len(done.shares):,} 张保单 policies；"
+        f"新写入 newly written {done.written:,}"
+    )
 
 
 @billing_app.command("year-end")
