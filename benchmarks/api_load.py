@@ -278,9 +278,12 @@ def server_env(url: str, key: str) -> dict[str, str]:
     }
 
 
-def start_server(env: dict[str, str], port: int, workers: int) -> subprocess.Popen[bytes]:
+def start_server(
+    env: dict[str, str], port: int, workers: int, http: str = "auto", loop: str = "auto"
+) -> subprocess.Popen[bytes]:
     command = [sys.executable, "-m", "uvicorn", "--factory", "baoxian.server:from_env"]
     command += ["--host", "127.0.0.1", "--port", str(port), "--workers", str(workers)]
+    command += ["--http", http, "--loop", loop]
     command += ["--log-level", "warning", "--no-access-log"]
     return subprocess.Popen(command, env=env, cwd=ROOT)
 
@@ -415,7 +418,7 @@ def measure(args: argparse.Namespace) -> None:
     server = None
     try:
         client_id, secret = prepare(url)
-        server = start_server(server_env(url, key), port, args.workers)
+        server = start_server(server_env(url, key), port, args.workers, args.http, args.loop)
         wait_ready(base)
         bearer = token(base, client_id, secret)
         with tempfile.TemporaryDirectory() as tmp:
@@ -445,6 +448,7 @@ def measure(args: argparse.Namespace) -> None:
         return
     print(
         f"api load · {args.workers} worker(s) · {args.concurrency} clients · "
+        f"http {args.http} · loop {args.loop} · "
         f"load {report['load_before']} → {report['load_after']} · "
         f"server peak RSS {rss} MiB"
     )
@@ -529,6 +533,8 @@ def profile(args: argparse.Namespace) -> None:
         stats = profiles.stats()
     finally:
         drop_schema(args.postgres_url, schema)
+    if args.profile_out:
+        stats.dump_stats(args.profile_out)
     stats.sort_stats("tottime").print_stats(40)
     stats.sort_stats("cumulative").print_stats(r"baoxian", 60)
 
@@ -545,7 +551,14 @@ def main() -> None:
     parser.add_argument("--quiet-load", type=float, default=0.5)
     parser.add_argument("--wait-max", type=float, default=900.0)
     parser.add_argument("--profile", action="store_true", help="one worker under cProfile")
+    parser.add_argument(
+        "--http", default="auto", choices=["auto", "h11", "httptools"], help="uvicorn's parser"
+    )
+    parser.add_argument(
+        "--loop", default="auto", choices=["auto", "asyncio", "uvloop"], help="uvicorn's loop"
+    )
     parser.add_argument("--cpu", action="store_true", help="profile CPU time, not wall time")
+    parser.add_argument("--profile-out", help="also write the merged profile (pstats) here")
     parser.add_argument(
         "--postgres-url", default=os.environ.get("BAOXIAN_BENCH_POSTGRES_URL", DEFAULT_POSTGRES)
     )

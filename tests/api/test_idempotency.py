@@ -9,6 +9,7 @@ import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import httpx
 import pytest
@@ -42,11 +43,11 @@ def quotes_created(app: App) -> int:
 
 def slow_quotes(app: App, monkeypatch: pytest.MonkeyPatch, seconds: float) -> None:
     """Quoting takes a while, so a second copy of a request arrives while the first runs."""
-    quote_request: Callable[[QuoteRequestFile], Quote] = app.policies.quote_request
+    quote_request: Callable[..., Quote] = app.policies.quote_request
 
-    def slowly(request: QuoteRequestFile) -> Quote:
+    def slowly(request: QuoteRequestFile, **options: Any) -> Quote:
         time.sleep(seconds)
-        return quote_request(request)
+        return quote_request(request, **options)
 
     monkeypatch.setattr(app.policies, "quote_request", slowly)
 

@@ -15,6 +15,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TypeVar
 
+from sqlalchemy import Connection
+
 from baoxian.api.auth import ApiContext
 from baoxian.api.model import GrantKind, Principal
 from baoxian.api.schemas import POLICY_UNITS_SHOWN
@@ -111,11 +113,34 @@ def _may(ctx: ApiContext, who: Principal, kind: GrantKind, object_id: str, holde
     return True
 
 
-def grant(ctx: ApiContext, who: Principal, *objects: tuple[GrantKind, str]) -> None:
+def grant(
+    ctx: ApiContext,
+    who: Principal,
+    *objects: tuple[GrantKind, str],
+    within: Connection | None = None,
+) -> None:
     """Record that a partner created these (kind, ID) objects (customers and staff need
-    none)."""
+    none), in the transaction ``within`` when given."""
     if who.kind == "partner":
-        ctx.access.grant(who.subject, objects)
+        ctx.access.grant(who.subject, objects, within)
 
 
-__all__ = ["claim", "grant", "may_see_policy", "not_found", "party", "policy", "quote"]
+def require_partner_grant(
+    ctx: ApiContext, who: Principal, kind: GrantKind, object_id: str, within: Connection
+) -> None:
+    """A partner's object is one it holds a grant on: otherwise "not found", as for a
+    missing one (the object itself is read by the service that uses it)."""
+    if not ctx.access.granted(who.subject, [(kind, object_id)], within):
+        raise not_found(kind, object_id)
+
+
+__all__ = [
+    "claim",
+    "grant",
+    "may_see_policy",
+    "not_found",
+    "party",
+    "policy",
+    "quote",
+    "require_partner_grant",
+]

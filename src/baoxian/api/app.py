@@ -15,8 +15,8 @@ from fastapi import FastAPI
 from baoxian.api import problems
 from baoxian.api.auth import ApiContext, Tokens
 from baoxian.api.idempotency import ASGIApp, IdempotencyMiddleware, Message, Receive, Scope, Send
-from baoxian.api.model import RateLimiter
 from baoxian.api.problems import PROBLEM_JSON, Problem, RedactingFilter
+from baoxian.api.rate_limits import Limiter, limiter_from_env
 from baoxian.api.routers import (
     claims,
     customers,
@@ -30,6 +30,7 @@ from baoxian.api.routers import (
 from baoxian.api.services import IdempotencyStore, api_access, webhook_service
 from baoxian.bootstrap import App
 from baoxian.shared.identity import is_valid_resident_id
+from baoxian.store.sequences import block_sequences
 
 API_VERSION = "1.0.0"
 DESCRIPTION = """
@@ -71,16 +72,18 @@ HEADERS = (
 
 
 def create_api(
-    application: App, *, wait_timeout: float = 10.0, limiter: RateLimiter | None = None
+    application: App, *, wait_timeout: float = 10.0, limiter: Limiter | None = None
 ) -> FastAPI:
-    """The API over a built :class:`~baoxian.bootstrap.App`."""
+    """The API over a built :class:`~baoxian.bootstrap.App`; rate limits counted in Redis
+    when ``BAOXIAN_RATE_LIMIT_URL`` is set (shared by every process), else per process."""
     context = ApiContext(
         application,
         api_access(application),
         Tokens(application.cipher.derive_key("api-tokens"), application),
         IdempotencyStore(application.engine, application.policies.clock, cipher=application.cipher),
         webhook_service(application),
-        limiter or RateLimiter(),
+        limiter or limiter_from_env(),
+        block_sequences(application.engine),
     )
     api = FastAPI(
         title="Baoxian 保险 API",
@@ -99,6 +102,7 @@ def create_api(
         context=context,
         wait_timeout=wait_timeout,
         body_limits=members.BODY_LIMITS,
+        atomic=(quotes.ATOMIC, policies.ATOMIC),
     )
     api.add_middleware(NoStore)
     _mask_logs()

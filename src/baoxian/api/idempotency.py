@@ -12,6 +12,10 @@ The services behind also deduplicate: the key (namespaced by the caller) becomes
 endorsement's ``request_id`` and a reported claim's ID, so a retry after a crash between
 the effect and the stored answer still changes nothing twice.
 
+The busiest routes (``atomic``: quotes and issues) claim the key themselves, in the one
+transaction that also holds their effect and answer (:mod:`baoxian.api.atomic`); the
+middleware only keeps a refusal raised there.
+
 The body is hashed as it arrives and kept in a spooled temporary file (in memory up to
 1 MiB, on disk beyond), from which the route then reads it as a stream: a body of 100,000
 members is never held in memory, let alone twice.  A route may allow a larger body than
@@ -30,6 +34,7 @@ import anyio
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
+from baoxian.api.atomic import CLAIM, Claim, answer
 from baoxian.api.auth import ApiContext
 from baoxian.api.model import IDEMPOTENCY_KEY, KEEPS_RESPONSE, Fingerprint, StoredResponse
 from baoxian.api.problems import problem_response
@@ -62,12 +67,14 @@ class IdempotencyMiddleware:
         wait_timeout: float = 10.0,
         poll_seconds: float = 0.05,
         body_limits: BodyLimits = (),
+        atomic: Sequence[re.Pattern[str]] = (),
     ) -> None:
         self.app = app
         self.context = context
         self.wait_timeout = wait_timeout
         self.poll_seconds = poll_seconds
         self.body_limits = tuple(body_limits)
+        self.atomic = tuple(atomic)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] != "POST" or _route(scope) in EXEMPT:
@@ -94,9 +101,13 @@ class IdempotencyMiddleware:
                 await _too_large(limit)(scope, receive, send)
                 return
             key = headers[HEADER.lower()]
+            if any(pattern.fullmatch(_route(scope)) for pattern in self.atomic):
+                claim = Claim(owner, key, digest.hexdigest(), self.wait_timeout, self.poll_seconds)
+                await self._run_atomic(scope, receive, send, body, claim)
+                return
             begun = await self._begin(owner, key, digest.hexdigest())
             if begun.outcome != "started":
-                await _answer(begun)(scope, receive, send)
+                await answer(begun)(scope, receive, send)
                 return
             await self._run(scope, receive, send, body, owner, key)
 
@@ -117,34 +128,14 @@ class IdempotencyMiddleware:
     async def _run(
         self, scope: Scope, receive: Receive, send: Send, body: IO[bytes], owner: str, key: str
     ) -> None:
-        sent = False
-
-        async def replay_body() -> Message:
-            nonlocal sent
-            if not sent:
-                chunk = body.read(READ_BYTES)
-                sent = len(chunk) < READ_BYTES
-                return {"type": "http.request", "body": chunk, "more_body": not sent}
-            return await receive()
-
-        start: Message = {}
-        chunks: list[bytes] = []
-
-        async def capture(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                start.update(message)
-            elif message["type"] == "http.response.body":
-                chunks.append(bytes(message.get("body", b"")))
-
         store = self.context.idempotency
         try:
-            await self.app(scope, replay_body, capture)
+            start, content = await _captured(self.app, scope, receive, body)
         except BaseException:
             with anyio.CancelScope(shield=True):
                 await run_in_threadpool(store.release, owner, key)
             raise
         status = int(start.get("status", 500))
-        content = b"".join(chunks)
         if status in KEEPS_RESPONSE:
             media_type = _media_type(start.get("headers", []))
             stored = StoredResponse(status, media_type, content)
@@ -153,6 +144,61 @@ class IdempotencyMiddleware:
             await run_in_threadpool(store.release, owner, key)
         await send(start)
         await send({"type": "http.response.body", "body": content, "more_body": False})
+
+    async def _run_atomic(
+        self, scope: Scope, receive: Receive, send: Send, body: IO[bytes], claim: Claim
+    ) -> None:
+        """A route that claims the key in its own transaction (:mod:`baoxian.api.atomic`):
+        no thread-pool hop here unless the route failed before committing its answer."""
+        scope.setdefault("state", {})[CLAIM] = claim
+        store = self.context.idempotency
+        try:
+            start, content = await _captured(self.app, scope, receive, body)
+        except BaseException:
+            if claim.held:
+                with anyio.CancelScope(shield=True):
+                    await run_in_threadpool(store.release, claim.owner, claim.key)
+            raise
+        status = int(start.get("status", 500))
+        if not claim.answered and status in KEEPS_RESPONSE:
+            stored = StoredResponse(status, _media_type(start.get("headers", [])), content)
+            begun = await run_in_threadpool(
+                store.record, claim.owner, claim.key, claim.fingerprint, stored, claim.held
+            )
+            if begun.outcome != "started":  # another copy's answer came first
+                await answer(begun)(scope, receive, send)
+                return
+        elif not claim.answered and claim.held:
+            await run_in_threadpool(store.release, claim.owner, claim.key)
+        await send(start)
+        await send({"type": "http.response.body", "body": content, "more_body": False})
+
+
+async def _captured(
+    app: ASGIApp, scope: Scope, receive: Receive, body: IO[bytes]
+) -> tuple[Message, bytes]:
+    """Run ``app`` on the kept body; its response start message and body."""
+    sent = False
+
+    async def replay_body() -> Message:
+        nonlocal sent
+        if not sent:
+            chunk = body.read(READ_BYTES)
+            sent = len(chunk) < READ_BYTES
+            return {"type": "http.request", "body": chunk, "more_body": not sent}
+        return await receive()
+
+    start: Message = {}
+    chunks: list[bytes] = []
+
+    async def capture(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            start.update(message)
+        elif message["type"] == "http.response.body":
+            chunks.append(bytes(message.get("body", b"")))
+
+    await app(scope, replay_body, capture)
+    return start, b"".join(chunks)
 
 
 def _route(scope: Scope) -> str:
@@ -205,31 +251,6 @@ async def _spool(receive: Receive, body: IO[bytes], digest: Fingerprint, limit: 
             break
     body.seek(0)
     return True
-
-
-def _answer(begun: Begun) -> Response:
-    if begun.outcome == "replay" and begun.response is not None:
-        stored = begun.response
-        return Response(
-            stored.body,
-            status_code=stored.status,
-            media_type=stored.media_type or None,
-            headers={"Idempotent-Replayed": "true"},
-        )
-    if begun.outcome == "reused":
-        return problem_response(
-            422,
-            "idempotency.key_reused",
-            "该 Idempotency-Key 已用于另一个不同的请求",
-            "this Idempotency-Key was already used for a different request",
-        )
-    return problem_response(
-        409,
-        "idempotency.in_progress",
-        "使用该 Idempotency-Key 的请求仍在处理中，请稍后重试",
-        "a request with this Idempotency-Key is still being processed; retry shortly",
-        headers={"Retry-After": "1"},
-    )
 
 
 def _too_large(limit: int) -> Response:

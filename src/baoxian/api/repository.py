@@ -2,11 +2,26 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import hashlib
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 from typing import Any
 
-from sqlalchemy import Connection, and_, delete, insert, or_, select, tuple_, update
+from sqlalchemy import (
+    Connection,
+    and_,
+    bindparam,
+    delete,
+    func,
+    insert,
+    literal,
+    or_,
+    select,
+    tuple_,
+    update,
+)
 
 from baoxian.api.model import ApiClient, GrantKind, KeyRecord, StoredResponse
 from baoxian.api.tables import api_clients, api_grants, api_idempotency_keys
@@ -33,9 +48,7 @@ class SqlApiRepository:
         )
 
     def client(self, client_id: str) -> tuple[ApiClient, str] | None:
-        row = self._connection.execute(
-            select(api_clients).where(api_clients.c.client_id == client_id)
-        ).one_or_none()
+        row = self._connection.execute(_CLIENT, {"w_client": client_id}).one_or_none()
         return None if row is None else (_client(row), row.secret_hash)
 
     def clients(self) -> list[ApiClient]:
@@ -53,20 +66,24 @@ class SqlApiRepository:
     def grant(
         self, client_id: str, objects: Iterable[tuple[GrantKind, str]], now: datetime
     ) -> None:
-        """Record grants in one statement; one the client already holds stays as it is."""
+        """Record grants in one statement (a prepared insert, its rows sent together); one
+        the client already holds stays as it is."""
         rows = [
             {"client_id": client_id, "kind": kind, "object_id": object_id, "created_at": now}
             for kind, object_id in sorted(set(objects))
         ]
         if rows:
-            statement = upsert_into(self._connection, api_grants).values(rows)
-            self._connection.execute(statement.on_conflict_do_nothing())
+            self._connection.execute(_statements(self._connection).grant, rows)
 
     def granted(self, client_id: str, objects: Iterable[tuple[GrantKind, str]]) -> bool:
         """Whether the client holds a grant on any of these objects."""
         wanted = list(objects)
         if not wanted:
             return False
+        if len(wanted) == 1:
+            kind, object_id = wanted[0]
+            params = {"w_client": client_id, "w_kind": kind, "w_id": object_id}
+            return self._connection.execute(_GRANTED, params).first() is not None
         found = self._connection.execute(
             select(api_grants.c.object_id)
             .where(
@@ -105,12 +122,46 @@ class SqlApiRepository:
         )
         return self._connection.execute(statement).first() is not None
 
-    def key(self, owner: str, key: str) -> KeyRecord | None:
-        row = self._connection.execute(
-            select(api_idempotency_keys).where(
-                api_idempotency_keys.c.owner == owner, api_idempotency_keys.c.key == key
+    def claim_key_unless_running(
+        self, owner: str, key: str, fingerprint: str, now: datetime
+    ) -> bool:
+        """PostgreSQL: insert the key as in progress in the caller's transaction, unless it
+        is already there or another transaction is running a request with it (which holds
+        the key's advisory lock until it ends); one statement that never waits."""
+        params = {
+            "lock_id": _lock_id(owner, key),
+            "p_owner": owner,
+            "p_key": key,
+            "p_fingerprint": fingerprint,
+            "p_now": now,
+        }
+        claimed = self._connection.execute(_statements(self._connection).claim, params)
+        return claimed.first() is not None
+
+    def record_key(
+        self, owner: str, key: str, fingerprint: str, response: StoredResponse, now: datetime
+    ) -> bool:
+        """Insert the key with its answer at once; False when the key is already there."""
+        statement = (
+            upsert_into(self._connection, api_idempotency_keys)
+            .values(
+                owner=owner,
+                key=key,
+                fingerprint=fingerprint,
+                state="done",
+                response_status=response.status,
+                response_type=response.media_type,
+                response_body=response.body,
+                created_at=now,
+                completed_at=now,
             )
-        ).one_or_none()
+            .on_conflict_do_nothing()
+            .returning(api_idempotency_keys.c.key)
+        )
+        return self._connection.execute(statement).first() is not None
+
+    def key(self, owner: str, key: str) -> KeyRecord | None:
+        row = self._connection.execute(_KEY, {"w_owner": owner, "w_key": key}).one_or_none()
         if row is None:
             return None
         response = (
@@ -121,21 +172,15 @@ class SqlApiRepository:
         return KeyRecord(row.owner, row.key, row.fingerprint, row.state, row.created_at, response)
 
     def complete_key(self, owner: str, key: str, response: StoredResponse, now: datetime) -> None:
-        self._connection.execute(
-            update(api_idempotency_keys)
-            .where(
-                api_idempotency_keys.c.owner == owner,
-                api_idempotency_keys.c.key == key,
-                api_idempotency_keys.c.state == "in_progress",
-            )
-            .values(
-                state="done",
-                response_status=response.status,
-                response_type=response.media_type,
-                response_body=response.body,
-                completed_at=now,
-            )
-        )
+        params = {
+            "w_owner": owner,
+            "w_key": key,
+            "p_status": response.status,
+            "p_type": response.media_type,
+            "p_body": response.body,
+            "p_now": now,
+        }
+        self._connection.execute(_COMPLETE, params)
 
     def release_key(self, owner: str, key: str, created_before: datetime | None = None) -> None:
         """Forget a key (its request failed in a way worth retrying, or it expired)."""
@@ -153,6 +198,81 @@ def purge_keys(connection: Connection, created_before: datetime, limit: int) -> 
         tuple_(k.owner, k.key).in_(select(oldest.c.owner, oldest.c.key))
     )
     return int(connection.execute(statement).rowcount)
+
+
+# The statements of every request, built once (their compiled form is cached by SQLAlchemy
+# and, after a few runs, prepared by psycopg): building one costs more than running it.
+_k = api_idempotency_keys.c
+_CLIENT = select(api_clients).where(api_clients.c.client_id == bindparam("w_client"))
+_GRANTED = (
+    select(api_grants.c.object_id)
+    .where(
+        api_grants.c.client_id == bindparam("w_client"),
+        api_grants.c.kind == bindparam("w_kind"),
+        api_grants.c.object_id == bindparam("w_id"),
+    )
+    .limit(1)
+)
+_KEY = select(api_idempotency_keys).where(
+    _k.owner == bindparam("w_owner"), _k.key == bindparam("w_key")
+)
+_COMPLETE = (
+    update(api_idempotency_keys)
+    .where(_k.owner == bindparam("w_owner"), _k.key == bindparam("w_key"))
+    .where(_k.state == "in_progress")
+    .values(
+        state="done",
+        response_status=bindparam("p_status"),
+        response_type=bindparam("p_type"),
+        response_body=bindparam("p_body", type_=_k.response_body.type),
+        completed_at=bindparam("p_now", type_=_k.completed_at.type),
+    )
+)
+
+
+@dataclass(frozen=True, slots=True)
+class _DialectStatements:
+    grant: Any
+    claim: Any
+
+
+@cache
+def _dialect_statements(dialect: str, build: Callable[[], Any]) -> _DialectStatements:
+    insert_into: Any = build
+    grant = insert_into(api_grants).on_conflict_do_nothing()
+    lock = select(func.pg_try_advisory_xact_lock(bindparam("lock_id")).label("got")).cte()
+    row = select(
+        bindparam("p_owner", type_=_k.owner.type),
+        bindparam("p_key", type_=_k.key.type),
+        bindparam("p_fingerprint", type_=_k.fingerprint.type),
+        literal("in_progress", _k.state.type),
+        bindparam("p_now", type_=_k.created_at.type),
+    ).where(lock.c.got)
+    claim = (
+        insert_into(api_idempotency_keys)
+        .from_select(["owner", "key", "fingerprint", "state", "created_at"], row)
+        .on_conflict_do_nothing()
+        .returning(_k.key)
+    )
+    return _DialectStatements(grant, claim)
+
+
+def _statements(connection: Connection) -> _DialectStatements:
+    name = connection.dialect.name
+    if name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        return _dialect_statements(name, pg_insert)
+    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+    return _dialect_statements(name, sqlite_insert)
+
+
+def _lock_id(owner: str, key: str) -> int:
+    """A signed 64-bit advisory-lock ID for a caller's key (a collision only makes a copy
+    wait as if it were a retry of the other)."""
+    digest = hashlib.blake2b(f"idempotency\x00{owner}\x00{key}".encode(), digest_size=8)
+    return int.from_bytes(digest.digest(), "big", signed=True)
 
 
 def _client(row: Any) -> ApiClient:

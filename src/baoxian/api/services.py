@@ -14,7 +14,7 @@ from typing import Literal
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 
 from baoxian.api.model import ApiClient, GrantKind, KeyRecord, StoredResponse, Unauthenticated
 from baoxian.api.repository import SqlApiRepository, purge_keys
@@ -108,18 +108,38 @@ class ApiAccess:
             )
         return found[0]
 
-    def client(self, client_id: str) -> ApiClient | None:
-        """An active client (tokens of a revoked client are refused)."""
-        with self.engine.connect() as connection:
-            found = SqlApiRepository(connection).client(client_id)
+    def client(self, client_id: str, within: Connection | None = None) -> ApiClient | None:
+        """An active client (tokens of a revoked client are refused), read now — in the
+        transaction ``within`` if given."""
+        if within is not None:
+            found = SqlApiRepository(within).client(client_id)
+        else:
+            with self.engine.connect() as connection:
+                found = SqlApiRepository(connection).client(client_id)
         return found[0] if found and found[0].active else None
 
-    def grant(self, client_id: str, objects: Iterable[tuple[GrantKind, str]]) -> None:
-        """Record that the client created these objects (one transaction for all)."""
+    def grant(
+        self,
+        client_id: str,
+        objects: Iterable[tuple[GrantKind, str]],
+        within: Connection | None = None,
+    ) -> None:
+        """Record that the client created these objects (one transaction for all: its own,
+        or ``within``)."""
+        if within is not None:
+            SqlApiRepository(within).grant(client_id, objects, self.clock())
+            return
         with self.engine.begin() as connection:
             SqlApiRepository(connection).grant(client_id, objects, self.clock())
 
-    def granted(self, client_id: str, objects: Iterable[tuple[GrantKind, str]]) -> bool:
+    def granted(
+        self,
+        client_id: str,
+        objects: Iterable[tuple[GrantKind, str]],
+        within: Connection | None = None,
+    ) -> bool:
+        if within is not None:
+            return SqlApiRepository(within).granted(client_id, objects)
         with self.engine.connect() as connection:
             return SqlApiRepository(connection).granted(client_id, objects)
 
@@ -185,11 +205,64 @@ class IdempotencyStore:
         return None if found is None else self._opened(found)
 
     def complete(self, owner: str, key: str, response: StoredResponse) -> None:
-        if self.cipher is not None:
-            sealed = self.cipher.encrypt(base64.b64encode(response.body).decode("ascii"))
-            response = replace(response, body=_SEALED + sealed.encode("ascii"))
         with self.engine.begin() as connection:
-            SqlApiRepository(connection).complete_key(owner, key, response, self.clock())
+            self.complete_in(connection, owner, key, response)
+
+    # ---- the key in the request's own transaction (PostgreSQL)
+
+    @property
+    def joins_transactions(self) -> bool:
+        """Whether a key can be claimed inside the request's transaction (PostgreSQL).  On
+        SQLite the claim needs its own transaction: a waiting copy would hold the single
+        writer lock."""
+        return self.engine.dialect.name == "postgresql"
+
+    def claim_in(self, connection: Connection, owner: str, key: str, fingerprint: str) -> Begun:
+        """:meth:`begin` inside the caller's transaction: the key becomes visible to other
+        copies only when that transaction commits, with the effect and the answer — or
+        never, if it rolls back.  A copy arriving meanwhile is told ``busy`` (it finds the
+        key's advisory lock taken) without waiting."""
+        repository = SqlApiRepository(connection)
+        now = self.clock()
+        if repository.claim_key_unless_running(owner, key, fingerprint, now):
+            return Begun("started")
+        found = repository.key(owner, key)
+        if found is not None and found.created_at < now - self.ttl:
+            repository.release_key(owner, key, created_before=now - self.ttl)
+            if repository.claim_key_unless_running(owner, key, fingerprint, now):
+                return Begun("started")
+            found = repository.key(owner, key)
+        return Begun("busy") if found is None else _begun(self._opened(found), fingerprint)
+
+    def complete_in(
+        self, connection: Connection, owner: str, key: str, response: StoredResponse
+    ) -> None:
+        """Store the answer to a claimed key in the caller's transaction."""
+        SqlApiRepository(connection).complete_key(owner, key, self._sealed(response), self.clock())
+
+    def record(
+        self, owner: str, key: str, fingerprint: str, response: StoredResponse, held: bool
+    ) -> Begun:
+        """Keep the answer of a request that failed before or inside its transaction (a
+        refusal such as 422): complete the key if it was ``held`` (claimed in a transaction
+        of its own), else insert it done.  When another copy got there first, its answer
+        (``replay``) or what it found (``reused``)."""
+        if held:
+            self.complete(owner, key, response)
+            return Begun("started")
+        with self.engine.begin() as connection:
+            repository = SqlApiRepository(connection)
+            sealed = self._sealed(response)
+            if repository.record_key(owner, key, fingerprint, sealed, self.clock()):
+                return Begun("started")
+            found = repository.key(owner, key)
+        return Begun("busy") if found is None else _begun(self._opened(found), fingerprint)
+
+    def _sealed(self, response: StoredResponse) -> StoredResponse:
+        if self.cipher is None:
+            return response
+        sealed = self.cipher.encrypt(base64.b64encode(response.body).decode("ascii"))
+        return replace(response, body=_SEALED + sealed.encode("ascii"))
 
     def _opened(self, found: KeyRecord) -> KeyRecord:
         stored = found.response

@@ -42,7 +42,13 @@ from baoxian.policies.model import (
     validate_beneficiaries,
 )
 from baoxian.policies.ports import Event, UnitOfWork, UnitOfWorkFactory
-from baoxian.policies.schemas import InsuredPersonIn, OrganisationIn, PersonIn, QuoteRequestFile
+from baoxian.policies.schemas import (
+    InsuredObjectIn,
+    InsuredPersonIn,
+    OrganisationIn,
+    PersonIn,
+    QuoteRequestFile,
+)
 from baoxian.shared.clock import Clock, add_months, local_date
 from baoxian.shared.errors import DomainError, ValidationFailed
 from baoxian.shared.identity import mask_phone, normalise_mobile
@@ -125,77 +131,110 @@ class PolicyService:
 
     def create_quote(self, command: QuoteInput) -> Quote:
         """Price the proposal and take the underwriting decision; keep every reason."""
-        compiled = self.catalog.plan_on(command.product_code, command.start_date)
-        _check_issuance(compiled, command.group, len(command.insured))
         with self.uow() as uow:
-            uow.parties.get(command.holder_id)
-            units = tuple(self._unit(uow, item, command.start_date) for item in command.insured)
-            _require_unique_units(units)
-            quotation = quote(compiled, _request(command, units))
-            created = Quote(
-                quote_id=self.new_id(),
-                holder_id=command.holder_id,
-                units=units,
-                quotation=quotation,
-                riders=command.riders,
-                optional_coverages=command.optional_coverages,
-                selections=dict(command.selections),
-                status=quote_status(quotation.decision),
-                group=command.group,
-            )
-            uow.quotes.add(created)
-            self._record(uow, "quote", created.quote_id, "quote.created", _quote_payload(created))
+            created = self._quote(uow, command, {})
             uow.commit()
         return created
 
-    def quote_request(self, request: QuoteRequestFile) -> Quote:
-        """Register the holder and insured persons (idempotent), then quote the request."""
-        holder = self._register(request.holder)
-        insured: list[InsuredInput] = []
-        for item in request.insured:
-            if isinstance(item, InsuredPersonIn):
-                person = self._register(item)
-                conditions = tuple(item.declared_conditions)
-                insured.append(
-                    InsuredInput("person", person.party_id, declared_conditions=conditions)
-                )
-            else:
-                insured.append(
-                    InsuredInput(
-                        item.kind,
-                        key=item.key,
-                        facts=dict(item.facts),
-                        details=dict(item.details),
-                        declared_sum_insured=item.declared(),
-                    )
-                )
-        return self.create_quote(
-            QuoteInput(
+    def quote_request(
+        self,
+        request: QuoteRequestFile,
+        *,
+        within: UnitOfWorkFactory | None = None,
+        as_sent: bool = False,
+    ) -> Quote:
+        """Register the holder and insured persons (idempotent), then quote the request —
+        all in one unit of work (``within``: e.g. one joined to the caller's transaction), each
+        person looked up once (the holder is often the insured).  With ``as_sent`` a person
+        already registered must come with the registered name and mobile: a request is never
+        attached to someone else's party."""
+        with (within or self.uow)() as work:
+            known: dict[str, Party] = {}
+            holder = self._register_in(work, request.holder, known, as_sent)
+            insured = tuple(
+                self._insured_input(work, item, known, as_sent) for item in request.insured
+            )
+            command = QuoteInput(
                 product_code=request.product,
                 holder_id=holder.party_id,
                 start_date=request.start,
-                insured=tuple(insured),
+                insured=insured,
                 selections={k: Money(v) for k, v in request.selections.items()},
                 riders=frozenset(request.riders),
                 optional_coverages=frozenset(request.optional_coverages),
                 instalment=request.instalment,
                 group=request.group,
             )
+            created = self._quote(work, command, {p.party_id: p for p in known.values()})
+            work.commit()
+        return created
+
+    def _quote(self, uow: UnitOfWork, command: QuoteInput, parties: Mapping[str, Party]) -> Quote:
+        """Quote in ``uow``; ``parties`` are those already read in it, by party ID."""
+        compiled = self.catalog.plan_on(command.product_code, command.start_date)
+        _check_issuance(compiled, command.group, len(command.insured))
+        if command.holder_id not in parties:
+            uow.parties.get(command.holder_id)
+        units = tuple(
+            self._unit(uow, item, command.start_date, parties) for item in command.insured
+        )
+        _require_unique_units(units)
+        quotation = quote(compiled, _request(command, units))
+        created = Quote(
+            quote_id=self.new_id(),
+            holder_id=command.holder_id,
+            units=units,
+            quotation=quotation,
+            riders=command.riders,
+            optional_coverages=command.optional_coverages,
+            selections=dict(command.selections),
+            status=quote_status(quotation.decision),
+            group=command.group,
+        )
+        uow.quotes.add(created)
+        self._record(uow, "quote", created.quote_id, "quote.created", _quote_payload(created))
+        return created
+
+    def _insured_input(
+        self, uow: UnitOfWork, item: InsuredItem, known: dict[str, Party], as_sent: bool
+    ) -> InsuredInput:
+        if isinstance(item, InsuredPersonIn):
+            person = self._register_in(uow, item, known, as_sent)
+            conditions = tuple(item.declared_conditions)
+            return InsuredInput("person", person.party_id, declared_conditions=conditions)
+        return InsuredInput(
+            item.kind,
+            key=item.key,
+            facts=dict(item.facts),
+            details=dict(item.details),
+            declared_sum_insured=item.declared(),
         )
 
-    def _register(self, party: PersonIn | OrganisationIn) -> Person | Organisation:
-        if isinstance(party, OrganisationIn):
-            return self.register_organisation(
-                party.name, party.credit_code, party.mobile, address=party.address
-            )
-        return self.register_person(
-            party.name,
-            party.id_number,
-            party.mobile,
-            address=party.address,
-            has_basic_medical=party.has_basic_medical,
-            medical_insurance_city=party.medical_insurance_city,
-        )
+    def _register_in(
+        self,
+        uow: UnitOfWork,
+        sent: PersonIn | OrganisationIn,
+        known: dict[str, Party],
+        as_sent: bool,
+    ) -> Party:
+        """The party registered for ``sent`` — registered now if new — read once per unit
+        of work (``known``: those found so far, by ID number as sent and as normalised)."""
+        sent_number = _sent_number(sent)
+        if as_sent and sent_number in known:  # the holder is often the insured
+            _require_as_sent(known[sent_number], sent)  # same name and mobile: valid
+            return known[sent_number]
+        party = _new_party(self.new_id(), sent)
+        number = _id_number(party)
+        found = known.get(number) or uow.parties.find_by_id_number(number)
+        if found is None or type(found) is not type(party):
+            uow.parties.add(party)  # refused if the number is another kind of party's
+            kind = "person" if isinstance(party, Person) else "organisation"
+            self._record(uow, "party", party.party_id, "party.registered", {"kind": kind})
+            found = party
+        elif as_sent:
+            _require_as_sent(found, sent)
+        known[number] = known[sent_number] = found
+        return found
 
     def decide_referral(
         self, quote_id: str, outcome: Literal["accept", "decline"], note: str
@@ -213,10 +252,13 @@ class PolicyService:
             uow.commit()
         return decided
 
-    def issue_policy(self, quote_id: str, group: bool = False) -> Policy:
+    def issue_policy(
+        self, quote_id: str, group: bool = False, *, within: UnitOfWorkFactory | None = None
+    ) -> Policy:
         """Issue from an accepted quote — a group policy from a group quote.  Issuing the
-        same quote twice returns the same policy."""
-        with self.uow() as uow:
+        same quote twice returns the same policy.  ``within``: units of work of the caller's
+        (e.g. joined to its transaction)."""
+        with (within or self.uow)() as uow:
             found = uow.quotes.get(quote_id)
             if found.status is QuoteStatus.ISSUED and found.policy_number is not None:
                 return uow.policies.get(found.policy_number)
@@ -659,7 +701,14 @@ class PolicyService:
             return own
         return self.catalog.plan_on(product.code, start)
 
-    def _unit(self, uow: UnitOfWork, item: InsuredInput, on: date) -> InsuredUnit:
+    def _unit(
+        self,
+        uow: UnitOfWork,
+        item: InsuredInput,
+        on: date,
+        parties: Mapping[str, Party] | None = None,
+    ) -> InsuredUnit:
+        """The insured unit; a person is read from ``parties`` (already read) or the store."""
         if item.kind == "person":
             if item.party_id is None:
                 raise ValidationFailed(
@@ -667,7 +716,8 @@ class PolicyService:
                     "请指定被保险人",
                     "an insured person must be a registered party",
                 )
-            person = uow.parties.get(item.party_id)
+            read = (parties or {}).get(item.party_id)
+            person = read if read is not None else uow.parties.get(item.party_id)
             if not isinstance(person, Person):
                 raise ValidationFailed(
                     "quote.insured_not_person",
@@ -709,6 +759,48 @@ class PolicyService:
     ) -> None:
         uow.events.append(
             Event(aggregate_type, aggregate_id, event_type, dict(payload), self.clock(), request_id)
+        )
+
+
+InsuredItem = InsuredPersonIn | InsuredObjectIn
+
+
+def _new_party(party_id: str, sent: PersonIn | OrganisationIn) -> Person | Organisation:
+    """The party a request describes, validated (not yet registered)."""
+    if isinstance(sent, OrganisationIn):
+        return new_organisation(
+            party_id, sent.name, sent.credit_code, sent.mobile, address=sent.address
+        )
+    return new_person(
+        party_id,
+        sent.name,
+        sent.id_number,
+        sent.mobile,
+        address=sent.address,
+        has_basic_medical=sent.has_basic_medical,
+        medical_insurance_city=sent.medical_insurance_city,
+    )
+
+
+def _sent_number(sent: PersonIn | OrganisationIn) -> str:
+    number = sent.credit_code if isinstance(sent, OrganisationIn) else sent.id_number
+    return number.strip().upper()
+
+
+def _id_number(party: Party) -> str:
+    return party.credit_code if isinstance(party, Organisation) else party.id_number
+
+
+def _require_as_sent(found: Party, sent: PersonIn | OrganisationIn) -> None:
+    """A registered party is used only with the name and mobile it is registered with."""
+    mobile = normalise_mobile(sent.mobile)
+    if isinstance(found, Person):
+        require_own_party(found, sent.name, mobile)
+    elif found.name != sent.name.strip() or found.mobile != mobile:
+        raise ValidationFailed(
+            "application.organisation_mismatch",
+            "名称或手机号与该统一社会信用代码登记的不一致，请核对。",
+            "The name or mobile does not match those registered with this credit code.",
         )
 
 

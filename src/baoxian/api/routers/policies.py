@@ -4,11 +4,14 @@ request ID, so a retry never changes a policy twice."""
 
 from __future__ import annotations
 
+import re
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Path, Query, Request, Response, Security
 
 from baoxian.api import access
+from baoxian.api.atomic import Transaction, json_response, run_once
+from baoxian.api.auth import Bearer, bearer_token
 from baoxian.api.deps import Ctx, IdempotencyKey, Principal, scoped, service_request_id
 from baoxian.api.model import ApiDenied
 from baoxian.api.schemas import (
@@ -24,6 +27,7 @@ from baoxian.api.schemas import (
     policy_public,
 )
 from baoxian.policies.model import Policy
+from baoxian.shared.errors import NotFound
 
 router = APIRouter(tags=["policies 保单"])
 
@@ -33,14 +37,37 @@ PolicyNumber = Annotated[str, Path(pattern=r"^[A-Z0-9]{4,32}$", examples=["BJHMB
 Limit = Annotated[int, Query(ge=1, le=100)]
 
 
+ATOMIC = re.compile(r"/policies")
+"""The route that runs in one transaction with its idempotency key."""
+
+
 @router.post("/policies", response_model=PolicyPublic, status_code=201)
-def issue_policy(ctx: Ctx, who: Writer, key: IdempotencyKey, body: PolicyCreate) -> PolicyPublic:
+def issue_policy(
+    ctx: Ctx,
+    request: Request,
+    bearer: Annotated[Bearer, Security(bearer_token, scopes=["policies:write"])],
+    key: IdempotencyKey,
+    body: PolicyCreate,
+) -> Response:
     """出单 from an accepted quote of yours; issuing the same quote again returns the policy
     it became."""
-    found = access.quote(ctx, who, body.quote_id)
-    policy = ctx.app.policies.issue_policy(found.quote_id)
-    access.grant(ctx, who, ("policy", policy.policy_number))
-    return policy_public(policy)
+
+    def work(tx: Transaction) -> Response:
+        quote_id = body.quote_id
+        if tx.who.kind == "partner":
+            access.require_partner_grant(ctx, tx.who, "quote", quote_id, tx.connection)
+        else:
+            access.quote(ctx, tx.who, quote_id)
+        try:
+            policy = ctx.app.policies.issue_policy(quote_id, within=tx.uow)
+        except NotFound as missing:
+            if missing.code == "quote.not_found":
+                raise access.not_found("quote", quote_id) from None
+            raise
+        access.grant(ctx, tx.who, ("policy", policy.policy_number), within=tx.connection)
+        return json_response(policy_public(policy), 201)
+
+    return run_once(ctx, request, bearer, work)
 
 
 @router.get("/policies", response_model=list[PolicyPublic])
@@ -127,4 +154,4 @@ def _own(ctx: Ctx, who: Principal, policy_number: str) -> Policy:
     return access.policy(ctx, who, policy_number)
 
 
-__all__ = ["router"]
+__all__ = ["ATOMIC", "router"]

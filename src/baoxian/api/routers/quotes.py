@@ -3,40 +3,52 @@ gets the price and the underwriting decision with every reason."""
 
 from __future__ import annotations
 
+import re
 from typing import Annotated
 
-from fastapi import APIRouter, Path
+from fastapi import APIRouter, Path, Request, Response, Security
 
 from baoxian.api import access
+from baoxian.api.atomic import Transaction, json_response, run_once
+from baoxian.api.auth import Bearer, bearer_token
 from baoxian.api.deps import Ctx, IdempotencyKey, Principal, scoped
+from baoxian.api.model import GrantKind
 from baoxian.api.schemas import QuoteCreate, QuotePublic, quote_public
-from baoxian.policies.application import require_own_party
-from baoxian.policies.model import Organisation, Person
-from baoxian.policies.schemas import OrganisationIn, PersonIn, QuoteRequestFile
-from baoxian.policies.services import PolicyService
-from baoxian.shared.errors import ValidationFailed
-from baoxian.shared.identity import normalise_mobile
+from baoxian.shared.errors import ConcurrencyConflict, ValidationFailed
 
 router = APIRouter(tags=["quotes 报价"])
 
 QuoteId = Annotated[str, Path(pattern=r"^[0-9a-f]{32}$")]
 
 
+ATOMIC = re.compile(r"/quotes")
+"""The route that runs in one transaction with its idempotency key."""
+
+
 @router.post("/quotes", response_model=QuotePublic, status_code=201)
 def create_quote(
     ctx: Ctx,
-    who: Annotated[Principal, scoped("quotes:write")],
+    request: Request,
+    bearer: Annotated[Bearer, Security(bearer_token, scopes=["quotes:write"])],
     key: IdempotencyKey,
     body: QuoteCreate,
-) -> QuotePublic:
+) -> Response:
     """Price and underwrite a proposal.  The persons are registered from the request; one
     already registered (same 身份证号) must come with the registered name and mobile."""
-    request = body.to_request()
-    require_registered_as_sent(ctx.app.policies, request)
-    created = ctx.app.policies.quote_request(request)
-    parties = {created.holder_id, *(u.party_id for u in created.units if u.party_id)}
-    access.grant(ctx, who, *(("party", p) for p in sorted(parties)), ("quote", created.quote_id))
-    return quote_public(created)
+
+    def work(tx: Transaction) -> Response:
+        try:
+            created = ctx.app.policies.quote_request(body.to_request(), within=tx.uow, as_sent=True)
+        except ValidationFailed as refused:
+            if refused.code == "party.already_registered":
+                raise _registered_meanwhile() from refused
+            raise
+        parties = {created.holder_id, *(u.party_id for u in created.units if u.party_id)}
+        objects: list[tuple[GrantKind, str]] = [("party", p) for p in sorted(parties)]
+        access.grant(ctx, tx.who, *objects, ("quote", created.quote_id), within=tx.connection)
+        return json_response(quote_public(created), 201)
+
+    return run_once(ctx, request, bearer, work)
 
 
 @router.get("/quotes/{quote_id}", response_model=QuotePublic)
@@ -46,28 +58,14 @@ def get_quote(
     return quote_public(access.quote(ctx, who, quote_id))
 
 
-def require_registered_as_sent(policies: PolicyService, request: QuoteRequestFile) -> None:
-    """Never attach a request to someone else's party: a 身份证号 (or credit code) already
-    registered must come with the name and mobile it is registered with."""
-    people: list[PersonIn | OrganisationIn] = [request.holder]
-    people += [i for i in request.insured if isinstance(i, PersonIn)]
-    checked: set[tuple[str, str, str]] = set()
-    for sent in people:
-        number = sent.credit_code if isinstance(sent, OrganisationIn) else sent.id_number
-        if (number, sent.name, sent.mobile) in checked:  # the holder is often the insured
-            continue
-        checked.add((number, sent.name, sent.mobile))
-        found = policies.party_with_id_number(number)
-        if isinstance(found, Person):
-            require_own_party(found, sent.name, normalise_mobile(sent.mobile))
-        elif isinstance(found, Organisation) and (
-            found.name != sent.name.strip() or found.mobile != normalise_mobile(sent.mobile)
-        ):
-            raise ValidationFailed(
-                "application.organisation_mismatch",
-                "名称或手机号与该统一社会信用代码登记的不一致，请核对。",
-                "The name or mobile does not match those registered with this credit code.",
-            )
+def _registered_meanwhile() -> ConcurrencyConflict:
+    """A concurrent request registered the same person first: worth a retry (409 keeps the
+    idempotency key free), which then finds them."""
+    return ConcurrencyConflict(
+        "party.registered_meanwhile",
+        "该被保险人正由另一请求同时登记，请稍后重试",
+        "another request is registering the same person; retry shortly",
+    )
 
 
-__all__ = ["router"]
+__all__ = ["ATOMIC", "router"]

@@ -1,0 +1,178 @@
+"""The busiest POSTs in one transaction (SQLite and PostgreSQL): a quote or an issue commits
+its key, effect, grants and answer together; the caller is re-read inside it (a revoked
+partner is refused at once and leaves nothing behind); a person who is holder and insured is
+registered once; policy numbers come in blocks and stay unique."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from typing import Any
+
+import pytest
+from sqlalchemy import Engine, event, func, select
+
+from baoxian.api.atomic import JoinedUnitOfWork
+from baoxian.api.services import api_access
+from baoxian.bootstrap import App
+from baoxian.policies.repository import SqlUnitOfWork
+from baoxian.store.sequences import BlockSequences, block_sequences
+from baoxian.store.tables import events
+from tests.api.conftest import Api, Clock, quote_body
+from tests.store.conftest import resident_id
+
+
+def count_events(app: App, event_type: str) -> int:
+    with app.engine.connect() as connection:
+        found = connection.scalar(
+            select(func.count()).select_from(events).where(events.c.event_type == event_type)
+        )
+    return int(found or 0)
+
+
+@contextmanager
+def commits(engine: Engine) -> Iterator[list[int]]:
+    """How many transactions commit on ``engine`` meanwhile."""
+    counted: list[int] = []
+
+    def count(_: Any) -> None:
+        counted.append(1)
+
+    event.listen(engine, "commit", count)
+    try:
+        yield counted
+    finally:
+        event.remove(engine, "commit", count)
+
+
+def test_a_quote_and_an_issue_commit_once_each(partner: Api) -> None:
+    if partner.app.engine.dialect.name != "postgresql":
+        pytest.skip("on SQLite the key is claimed in a transaction of its own")
+    partner.quote()  # warm: the first request reads the catalogue
+    with commits(partner.app.engine) as quoted:
+        quote = partner.quote()
+    with commits(partner.app.engine) as issued:
+        answer = partner.post("/policies", {"quote_id": quote["quote_id"]})
+    assert answer.status_code == 201
+    assert (len(quoted), len(issued)) == (1, 1)
+
+
+def test_the_holder_who_is_the_insured_is_registered_once(partner: Api) -> None:
+    quote = partner.quote()
+    assert quote["holder_id"] == quote["insured"][0]["party_id"]
+    assert count_events(partner.app, "party.registered") == 1
+
+
+def test_a_revoked_partner_is_refused_at_once_and_leaves_nothing(partner: Api) -> None:
+    client_id = api_access(partner.app).clients()[0].client_id
+    api_access(partner.app).set_active(client_id, False)
+    refused = partner.post("/quotes", quote_body(), key="revoked-key-01")
+    assert refused.status_code == 401 and refused.json()["code"] == "auth.invalid_token"
+    assert count_events(partner.app, "quote.created") == 0
+    assert count_events(partner.app, "party.registered") == 0
+    api_access(partner.app).set_active(client_id, True)
+    again = partner.post("/quotes", quote_body(), key="revoked-key-01")  # the key is free
+    assert again.status_code == 201 and "idempotent-replayed" not in again.headers
+
+
+def test_a_refusal_inside_the_transaction_is_kept_for_the_key(partner: Api) -> None:
+    partner.quote()
+    other_name = partner.post("/quotes", quote_body(name="王小明"), key="mismatch-key-1")
+    retry = partner.post("/quotes", quote_body(name="王小明"), key="mismatch-key-1")
+    assert other_name.status_code == retry.status_code == 422
+    assert other_name.json()["code"] == "application.name_mismatch"
+    assert retry.headers["idempotent-replayed"] == "true"
+    assert count_events(partner.app, "quote.created") == 1
+
+
+def test_someone_elses_quote_is_not_found_and_not_issued(partner: Api, other_partner: Api) -> None:
+    quote = partner.quote()
+    theirs = other_partner.post("/policies", {"quote_id": quote["quote_id"]})
+    missing = other_partner.post("/policies", {"quote_id": "0" * 32})
+    assert theirs.status_code == missing.status_code == 404
+    assert theirs.json()["code"] == missing.json()["code"] == "quote.not_found"
+    assert theirs.json()["detail"].replace(quote["quote_id"], "0" * 32) == missing.json()["detail"]
+    assert count_events(partner.app, "policy.issued") == 0
+
+
+def test_an_expired_token_is_refused_though_its_signature_was_checked(
+    partner: Api, clock: Clock
+) -> None:
+    partner.quote()
+    clock.advance(minutes=11)
+    late = partner.post("/quotes", quote_body())
+    assert late.status_code == 401 and late.json()["code"] == "auth.invalid_token"
+
+
+def test_a_joined_unit_of_work_holds_the_same_repositories(app: App) -> None:
+    with app.engine.connect() as connection, connection.begin():
+        with SqlUnitOfWork(app.engine, app.cipher) as own:
+            expected = {n: type(v) for n, v in vars(own).items() if not n.startswith("_")}
+        with JoinedUnitOfWork(connection, app.cipher, app.uow.clock) as joined:
+            found = {n: type(v) for n, v in vars(joined).items() if not n.startswith("_")}
+            assert joined.connection is connection
+    assert found == expected
+
+
+# --------------------------------------------------------------------------- policy numbers
+
+
+def _take(numbers: BlockSequences, name: str, count: int, start: threading.Barrier) -> list[int]:
+    start.wait()
+    return [numbers.next_value(name) for _ in range(count)]
+
+
+def test_block_numbers_are_unique_across_concurrent_allocators(app: App) -> None:
+    if app.engine.dialect.name != "postgresql":
+        pytest.skip("blocks are for PostgreSQL; SQLite takes the counter in the transaction")
+    allocators = [block_sequences(app.engine, block=7) for _ in range(2)]
+    start = threading.Barrier(4)
+    with ThreadPoolExecutor(4) as pool:
+        runs = [
+            pool.submit(_take, numbers, "BJHMB2026", 50, start)
+            for numbers in allocators * 2
+            if numbers is not None
+        ]
+        taken = [value for run in runs for value in run.result()]
+    assert len(taken) == 200 and len(set(taken)) == 200
+    assert min(taken) == 1
+    with app.uow() as uow:  # the one-at-a-time counter continues above every block
+        assert uow.sequences.next_value("BJHMB2026") > max(taken)
+
+
+def test_issues_through_the_api_get_distinct_numbers(partner: Api) -> None:
+    people = [
+        ("11010519810415031", "13812345678", "王建国"),
+        ("11010819900715002", "13987654321", "李四"),
+    ]
+    numbers = [partner.policy(resident_id(i), m, n)["policy_number"] for i, m, n in people]
+    assert len(set(numbers)) == 2
+
+
+def test_quotes_for_different_people_at_the_same_moment_all_succeed(partner: Api) -> None:
+    people = [resident_id(f"11010519810415{n:03d}") for n in range(4)]
+    start = threading.Barrier(len(people))
+
+    def send(id_number: str) -> int:
+        start.wait()
+        return partner.post("/quotes", quote_body(id_number, "13812345678", "王建国")).status_code
+
+    with ThreadPoolExecutor(len(people)) as pool:
+        statuses = list(pool.map(send, people))
+    assert statuses == [201] * len(people)
+    assert count_events(partner.app, "quote.created") == len(people)
+
+
+def test_the_same_new_person_quoted_twice_at_once_is_registered_once(partner: Api) -> None:
+    start = threading.Barrier(2)
+
+    def send(_: int) -> int:
+        start.wait()
+        return partner.post("/quotes", quote_body()).status_code
+
+    with ThreadPoolExecutor(2) as pool:
+        statuses = sorted(pool.map(send, range(2)))
+    assert statuses in ([201, 201], [201, 409])  # 409: retry, the key stays free
+    assert count_events(partner.app, "party.registered") == 1
