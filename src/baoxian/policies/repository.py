@@ -50,7 +50,7 @@ from baoxian.policies.tables import parties, policies, policy_terms, policy_unit
 from baoxian.shared.clock import Clock, local_date, system_clock
 from baoxian.shared.errors import ConcurrencyConflict, NotFound, ValidationFailed
 from baoxian.shared.money import Money
-from baoxian.store.bulk import copy_rows
+from baoxian.store.bulk import copy_rows, write_rows
 from baoxian.store.crypto import FieldCipher
 from baoxian.store.tables import events, sequences
 
@@ -617,14 +617,14 @@ class SqlPolicyRepository:
         start (members who join later come through the enrolment stores)."""
         now = self._clock()
         rows = (_policy_row(policy, self._cipher, now) for policy in new_policies)
-        count = copy_rows(self._connection, policies, rows, POLICY_COLUMNS)
+        count = write_rows(self._connection, policies, rows, POLICY_COLUMNS)
         added_on = local_date(now)
         units = (
             row
             for policy in new_policies
             for row in _unit_rows(policy.policy_number, _units_content(policy), added_on, None)
         )
-        copy_rows(self._connection, policy_units, units, UNIT_COLUMNS)
+        write_rows(self._connection, policy_units, units, UNIT_COLUMNS)
         return count
 
     def get(self, policy_number: str) -> Policy:

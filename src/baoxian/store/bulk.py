@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from itertools import islice
+from itertools import chain, islice
 from typing import Any
 
 from psycopg import sql
@@ -19,6 +19,8 @@ from sqlalchemy.types import TypeEngine
 Converter = Callable[[Any], Any]
 
 SQLITE_BATCH_ROWS = 10_000
+SMALL_ROWS = 32
+"""Fewer rows than this go in as an ``INSERT`` through :func:`write_rows`."""
 
 
 def copy_rows(
@@ -32,6 +34,22 @@ def copy_rows(
     if connection.dialect.name == "postgresql":
         return _copy_postgres(connection, table, rows, columns)
     return _insert_batches(connection, table, rows, columns)
+
+
+def write_rows(
+    connection: Connection, table: Table, rows: Iterable[tuple[Any, ...]], columns: Sequence[str]
+) -> int:
+    """:func:`copy_rows`, except that a few rows go in as one ``INSERT`` (executemany): on
+    PostgreSQL a COPY round trip costs about 0.8 ms even for one row — a policy issued
+    through the API.  For tables whose values are the columns' own Python types (not text
+    already serialised for COPY)."""
+    if connection.dialect.name != "postgresql":
+        return copy_rows(connection, table, rows, columns)
+    iterator = iter(rows)
+    head = list(islice(iterator, SMALL_ROWS))
+    if len(head) < SMALL_ROWS:
+        return _insert_batches(connection, table, head, columns)
+    return copy_rows(connection, table, chain(head, iterator), columns)
 
 
 def _copy_postgres(
