@@ -60,6 +60,8 @@ api_idempotency_keys = Table(
     PrimaryKeyConstraint("owner", "key"),
     CheckConstraint("state IN ('in_progress', 'done')", name="state"),
 )
+# the daily purge reads the keys past their life by creation time (migration 0015)
+Index("ix_api_idempotency_keys_created_at", api_idempotency_keys.c.created_at)
 
 api_webhooks = Table(
     "api_webhooks",

@@ -4,7 +4,7 @@ one; ``reference`` is the repayment's idempotency key).
 
 Revision ID: 0014
 Revises: 0013
-Create Date: 2026-12-16
+Create Date: 2026-12-02
 """
 
 from __future__ import annotations
