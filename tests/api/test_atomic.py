@@ -47,9 +47,11 @@ def commits(engine: Engine) -> Iterator[list[int]]:
         event.remove(engine, "commit", count)
 
 
+@pytest.mark.parametrize(
+    "blank_engine", [pytest.param("postgres", marks=pytest.mark.postgres)], indirect=True
+)
 def test_a_quote_and_an_issue_commit_once_each(partner: Api) -> None:
-    if partner.app.engine.dialect.name != "postgresql":
-        pytest.skip("on SQLite the key is claimed in a transaction of its own")
+    """On PostgreSQL (SQLite claims the key in a transaction of its own first)."""
     partner.quote()  # warm: the first request reads the catalogue
     with commits(partner.app.engine) as quoted:
         quote = partner.quote()
@@ -124,9 +126,11 @@ def _take(numbers: BlockSequences, name: str, count: int, start: threading.Barri
     return [numbers.next_value(name) for _ in range(count)]
 
 
+@pytest.mark.parametrize(
+    "blank_engine", [pytest.param("postgres", marks=pytest.mark.postgres)], indirect=True
+)
 def test_block_numbers_are_unique_across_concurrent_allocators(app: App) -> None:
-    if app.engine.dialect.name != "postgresql":
-        pytest.skip("blocks are for PostgreSQL; SQLite takes the counter in the transaction")
+    """Blocks are for PostgreSQL; SQLite takes the counter in the unit of work's transaction."""
     allocators = [block_sequences(app.engine, block=7) for _ in range(2)]
     start = threading.Barrier(4)
     with ThreadPoolExecutor(4) as pool:
