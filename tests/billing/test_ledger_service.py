@@ -287,6 +287,17 @@ def test_the_billing_day_starts_grace_and_a_rerun_changes_nothing(book: Book) ->
     assert book.ledger.pay_instalment(number, 2, book.gateway, date(2026, 5, 31)).paid
 
 
+def drawn_loans(book: Book) -> list[tuple[str, int]]:
+    """The ``loan.premium_loan_drawn`` events: (loan ID, principal in fen)."""
+    with book.engine.connect() as connection:
+        rows = connection.execute(
+            select(events.c.aggregate_id, events.c.payload).where(
+                events.c.event_type == "loan.premium_loan_drawn"
+            )
+        ).all()
+    return [(row.aggregate_id, row.payload["principal_fen"]) for row in rows]
+
+
 def test_grace_end_pays_the_premium_by_an_automatic_premium_loan(book: Book) -> None:
     number = book.scheduled()
     book.pay(number, 1, 2, 3)  # instalment 4, due 1 June, is never paid
@@ -332,9 +343,12 @@ def test_grace_end_pays_the_premium_by_an_automatic_premium_loan(book: Book) -> 
     )
     assert book.policies.policy(number).status is PolicyStatus.IN_FORCE
 
+    assert drawn_loans(book) == [(f"APL-{number}-4", 200000)]  # the event, in the same write
+
     rerun = book.ledger.run_billing_day(date(2026, 8, 1))
     assert (rerun.premium_loans, rerun.lapsed, rerun.into_grace) == ((), (), 0)
     assert book.count(policy_loans) == 1
+    assert len(drawn_loans(book)) == 1
     # the premium paid by the loan is in the account; the loan is debt
     after = book.ledger.cash_value(number, date(2026, 8, 1))
     # + 1,980.00 on 31 July, which earns a day's interest in July's credit (0.11)

@@ -448,6 +448,19 @@ class LedgerService:
         ):
             return False
         ledgers.add_loan(StoredLoan(loan, LOAN_STATUS_CODES[loan.status(loan.drawn_on)]))
+        ledgers.record(
+            "loan",
+            loan.loan_id,
+            "loan.premium_loan_drawn",
+            {
+                "policy_number": loan.policy_number,
+                "instalment": settlement.seq,
+                "principal_fen": loan.principal.fen,
+                "drawn_on": loan.drawn_on.isoformat(),
+                "due_on": loan.due_on.isoformat(),
+            },
+            self.clock(),
+        )
         return True
 
     # ---------------------------------------------------------------- loans
