@@ -32,7 +32,6 @@ from sqlalchemy import (
     String,
     Table,
     Text,
-    case,
     cast,
     select,
     text,
@@ -44,6 +43,7 @@ from baoxian.claims.repository import SqlClaimRepository, claim_from_json, prior
 from baoxian.claims.review import PriorClaim
 from baoxian.claims.tables import claim_ledgers, claims, payments
 from baoxian.policies.model import PolicyStatus
+from baoxian.policies.repository import covered_from_column
 from baoxian.policies.tables import policies, policy_units
 from baoxian.shared.clock import system_clock
 from baoxian.shared.errors import ConcurrencyConflict
@@ -299,7 +299,7 @@ class BatchStore:
                 u.unit_key,
                 cast(u.facts, Text),
                 cast(u.cover, Text),
-                case((u.enrolment_batch.is_not(None), u.added_on), else_=None),
+                covered_from_column(),
             ).join(
                 staged,
                 (u.policy_number == staged.c.policy_number) & (u.unit_key == staged.c.unit_key),

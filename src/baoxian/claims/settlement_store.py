@@ -23,7 +23,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from baoxian.billing.ledger_tables import claim_reminders
 from baoxian.claims.tables import claims
-from baoxian.policies.repository import id_blind_index
+from baoxian.policies.repository import covered_from_column, id_blind_index
 from baoxian.policies.tables import parties, policies, policy_units
 from baoxian.store.bulk import copy_rows
 from baoxian.store.crypto import FieldCipher
@@ -166,8 +166,7 @@ def _candidates_query(product: str | None) -> Any:
             p.status,
             p.original_inception,
             p.term_end,
-            u.added_on,
-            u.enrolment_batch,
+            covered_from_column().label("covered_from"),
         )
         .select_from(_rows)
         .join(parties, pa.id_hash == s.id_hash)
@@ -185,9 +184,9 @@ def _candidates_query(product: str | None) -> Any:
 
 
 def _candidate(row: Any) -> Candidate:
-    since = row.original_inception
-    if row.enrolment_batch is not None and row.added_on is not None:
-        since = max(since, row.added_on)  # as ``Policy.insured_since``
+    since = row.original_inception  # as ``Policy.insured_since``
+    if row.covered_from is not None:
+        since = max(since, row.covered_from)
     return Candidate(
         policy_number=row.policy_number,
         unit_key=row.unit_key,

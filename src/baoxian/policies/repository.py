@@ -17,11 +17,13 @@ from operator import itemgetter
 from typing import Any, Self
 
 from sqlalchemy import (
+    ColumnElement,
     Connection,
     Engine,
     Row,
     Table,
     bindparam,
+    case,
     delete,
     func,
     insert,
@@ -62,6 +64,8 @@ __all__ = [
     "SqlSequences",
     "SqlUnitOfWork",
     "SqlUnitOfWorkFactory",
+    "covered_from",
+    "covered_from_column",
     "id_blind_index",
 ]
 
@@ -124,6 +128,20 @@ def _party_id_number(party: Party) -> str:
 
 def _id_key(id_number: str) -> str:
     return id_number.strip().upper()
+
+
+def covered_from(added_on: date | None, enrolment_batch: str | None) -> date | None:
+    """``InsuredUnit.covered_from`` of a unit row: a member added by an enrolment batch is
+    covered from the batch's day (``added_on``); the units a policy is issued with, from its
+    inception (None)."""
+    return added_on if enrolment_batch is not None else None
+
+
+def covered_from_column() -> ColumnElement[date | None]:
+    """:func:`covered_from` in SQL, for reads that skip the domain (the claims batch, the
+    settlement import)."""
+    u = policy_units.c
+    return case((u.enrolment_batch.is_not(None), u.added_on), else_=None)
 
 
 def id_blind_index(cipher: FieldCipher, id_number: str) -> str:
@@ -547,7 +565,7 @@ def _unit_from_row(row: Row[Any]) -> InsuredUnit:
         details=row.details,
         party_id=row.party_id,
         declared_sum_insured=_money_or_none(row.declared_sum_insured_fen),
-        covered_from=row.added_on if row.enrolment_batch is not None else None,
+        covered_from=covered_from(row.added_on, row.enrolment_batch),
     )
 
 
