@@ -326,6 +326,18 @@ RENEWAL = NoticeSpec(
     due_on="due_on",
 )
 
+LOAN_FACTS: tuple[tuple[str, FieldKind], ...] = (
+    ("loan_id", "str"),
+    ("policy_number", "str"),
+    ("kind", "str"),
+    ("principal_fen", "int"),
+    ("outstanding_fen", "int"),
+    ("annual_rate_bp", "int"),
+    ("start_on", "date"),
+    ("due_on", "date"),
+)
+"""The facts a notice about an open loan carries (repayment due, overdue)."""
+
 LOAN_REPAYMENT = NoticeSpec(
     "loan_repayment_due",
     "loan_repayment_due:{loan_id}:{due_on:date}:{stage}",
@@ -338,17 +350,7 @@ LOAN_REPAYMENT = NoticeSpec(
             "outstanding) is due on {due_on:date}",
         ),
     ),
-    (
-        ("loan_id", "str"),
-        ("policy_number", "str"),
-        ("kind", "str"),
-        ("principal_fen", "int"),
-        ("outstanding_fen", "int"),
-        ("annual_rate_bp", "int"),
-        ("start_on", "date"),
-        ("due_on", "date"),
-        ("stage", "str"),
-    ),
+    (*LOAN_FACTS, ("stage", "str")),
     due_on="due_on",
 )
 
@@ -364,16 +366,7 @@ LOAN_OVERDUE = NoticeSpec(
             "({outstanding_fen:money} CNY principal outstanding)",
         ),
     ),
-    (
-        ("loan_id", "str"),
-        ("policy_number", "str"),
-        ("kind", "str"),
-        ("principal_fen", "int"),
-        ("outstanding_fen", "int"),
-        ("annual_rate_bp", "int"),
-        ("start_on", "date"),
-        ("due_on", "date"),
-    ),
+    LOAN_FACTS,
     due_on="due_on",
 )
 
