@@ -158,7 +158,7 @@ class SqlEnrolments:
         finally:
             self.close_stage()
         premium = self._batch_premium(header.policy_number, batch_id)
-        self._bump_policy(header, enrolled, premium, now)
+        self.bump(header, enrolled, premium, premium, now)
         clock.lap("update_policy")
         return Written(enrolled, Money.from_fen(premium), clock.laps)
 
@@ -295,9 +295,11 @@ class SqlEnrolments:
         ).scalar_one()
         return int(total)
 
-    def _bump_policy(
-        self, header: PolicyHeader, enrolled: int, premium_fen: int, now: datetime
+    def bump(
+        self, header: PolicyHeader, members: int, annual_fen: int, charged_fen: int, now: datetime
     ) -> None:
+        """Count ``members`` more (or fewer) members, the annual premium and what was charged,
+        on the version read (a concurrent change is a conflict)."""
         result = self._connection.execute(
             update(policies)
             .where(
@@ -305,9 +307,9 @@ class SqlEnrolments:
                 policies.c.version == header.version,
             )
             .values(
-                member_count=policies.c.member_count + enrolled,
-                annual_premium_fen=policies.c.annual_premium_fen + premium_fen,
-                premium_charged_fen=policies.c.premium_charged_fen + premium_fen,
+                member_count=policies.c.member_count + members,
+                annual_premium_fen=policies.c.annual_premium_fen + annual_fen,
+                premium_charged_fen=policies.c.premium_charged_fen + charged_fen,
                 version=header.version + 1,
                 updated_at=now,
             )

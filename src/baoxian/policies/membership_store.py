@@ -48,11 +48,9 @@ from baoxian.policies.tables import (
     member_batch_rejections,
     member_batches,
     parties,
-    policies,
     policy_unit_removals,
     policy_units,
 )
-from baoxian.shared.errors import ConcurrencyConflict
 from baoxian.shared.money import Money
 from baoxian.store.bulk import copy_rows
 from baoxian.store.crypto import FieldCipher
@@ -149,26 +147,7 @@ class SqlMemberships:
     def bump(
         self, header: PolicyHeader, members: int, annual_fen: int, charged_fen: int, now: datetime
     ) -> None:
-        result = self._connection.execute(
-            update(policies)
-            .where(
-                policies.c.policy_number == header.policy_number,
-                policies.c.version == header.version,
-            )
-            .values(
-                member_count=policies.c.member_count + members,
-                annual_premium_fen=policies.c.annual_premium_fen + annual_fen,
-                premium_charged_fen=policies.c.premium_charged_fen + charged_fen,
-                version=header.version + 1,
-                updated_at=now,
-            )
-        )
-        if result.rowcount != 1:
-            raise ConcurrencyConflict(
-                "policy.concurrent_change",
-                "保单已被他人修改，请刷新后重试",
-                "the policy was changed by someone else; reload and try again",
-            )
+        self._enrolments.bump(header, members, annual_fen, charged_fen, now)
 
     def has_members(self, policy_number: str) -> bool:
         found = self._connection.execute(
