@@ -269,9 +269,11 @@ def prepare(url: str) -> tuple[str, str]:
     return client.client_id, secret
 
 
-def server_env(url: str, key: str) -> dict[str, str]:
+def server_env(url: str, key: str, db_threads: int | None = None) -> dict[str, str]:
+    threads = {"BAOXIAN_API_DB_THREADS": str(db_threads)} if db_threads else {}
     return {
         **os.environ,
+        **threads,
         "BAOXIAN_DATABASE_URL": url,
         "BAOXIAN_DATA_KEY": key,
         "BAOXIAN_CATALOG": str(ROOT / "catalog"),
@@ -418,7 +420,9 @@ def measure(args: argparse.Namespace) -> None:
     server = None
     try:
         client_id, secret = prepare(url)
-        server = start_server(server_env(url, key), port, args.workers, args.http, args.loop)
+        server = start_server(
+            server_env(url, key, args.db_threads), port, args.workers, args.http, args.loop
+        )
         wait_ready(base)
         bearer = token(base, client_id, secret)
         with tempfile.TemporaryDirectory() as tmp:
@@ -432,6 +436,7 @@ def measure(args: argparse.Namespace) -> None:
         drop_schema(args.postgres_url, schema)
     report = {
         "workers": args.workers,
+        "db_threads": args.db_threads,
         "concurrency": args.concurrency,
         "load_before": round(load_before, 2),
         "waited_s": round(waited),
@@ -447,7 +452,8 @@ def measure(args: argparse.Namespace) -> None:
         print(json.dumps(report, ensure_ascii=False))
         return
     print(
-        f"api load · {args.workers} worker(s) · {args.concurrency} clients · "
+        f"api load · {args.workers} worker(s) · "
+        f"{args.db_threads or 'default'} database thread(s) each · {args.concurrency} clients · "
         f"http {args.http} · loop {args.loop} · "
         f"load {report['load_before']} → {report['load_after']} · "
         f"server peak RSS {rss} MiB"
@@ -543,6 +549,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("mode", nargs="?", default="measure", choices=["measure", "drive"])
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument(
+        "--db-threads",
+        type=int,
+        default=None,
+        help="BAOXIAN_API_DB_THREADS for the server (default: the setting's, 2)",
+    )
     parser.add_argument("--concurrency", type=int, default=50)
     parser.add_argument("--seconds", type=float, default=20.0)
     parser.add_argument("--warmup", type=int, default=200, help="requests not counted")

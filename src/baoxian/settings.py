@@ -21,6 +21,11 @@ class Settings:
     queue_url: str = "sqlite:///var/queue.db"
     """The background-job queue (huey): a SQLite file locally, ``redis://…`` in production
     (``BAOXIAN_QUEUE_URL``)."""
+    api_db_threads: int = 2
+    """Threads per served process that run the API's busiest requests (quotes, issues)
+    against the database (``BAOXIAN_API_DB_THREADS``).  The work is Python under one GIL:
+    two threads let one compute while the other waits on the database; more only contend
+    for the GIL (measured in benchmarks/README.md).  Scale with worker processes instead."""
 
     @classmethod
     def from_env(cls, database_url: str | None = None, catalog_dir: Path | None = None) -> Settings:
@@ -31,7 +36,17 @@ class Settings:
             catalog_dir=catalog_dir or Path(os.environ.get("BAOXIAN_CATALOG", "catalog")),
             webhooks_allow_loopback=_flag(WEBHOOKS_LOOPBACK_ENV),
             queue_url=os.environ.get("BAOXIAN_QUEUE_URL") or "sqlite:///var/queue.db",
+            api_db_threads=_count("BAOXIAN_API_DB_THREADS", 2),
         )
+
+
+def _count(name: str, default: int) -> int:
+    value = os.environ.get(name, "").strip()
+    if not value:
+        return default
+    if not value.isdigit() or int(value) < 1:
+        raise ValueError(f"{name} must be a whole number of at least 1, not {value!r}")
+    return int(value)
 
 
 def _flag(name: str) -> bool:

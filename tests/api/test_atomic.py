@@ -6,6 +6,7 @@ registered once; policy numbers come in blocks and stay unique."""
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -180,3 +181,39 @@ def test_the_same_new_person_quoted_twice_at_once_is_registered_once(partner: Ap
         statuses = sorted(pool.map(send, range(2)))
     assert statuses in ([201, 201], [201, 409])  # 409: retry, the key stays free
     assert count_events(partner.app, "party.registered") == 1
+
+
+def test_the_busiest_requests_run_at_most_db_threads_at_once(
+    partner: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Six quotes sent together: all answered, never more than ``api_db_threads`` (2) in
+    their transactions at the same moment — the others wait on the event loop."""
+    from baoxian.api import atomic
+
+    inside, peak, lock = [0], [0], threading.Lock()
+    original = atomic.run_once
+
+    def counted(*args: Any) -> Any:
+        with lock:
+            inside[0] += 1
+            peak[0] = max(peak[0], inside[0])
+        try:
+            time.sleep(0.05)  # long enough for the others to arrive
+            return original(*args)
+        finally:
+            with lock:
+                inside[0] -= 1
+
+    monkeypatch.setattr(atomic, "run_once", counted)
+    assert partner.app.settings.api_db_threads == 2
+    people = [resident_id(f"11010519810415{n:03d}") for n in range(6)]
+    start = threading.Barrier(len(people))
+
+    def send(id_number: str) -> int:
+        start.wait()
+        return partner.post("/quotes", quote_body(id_number, "13812345678", "王建国")).status_code
+
+    with ThreadPoolExecutor(len(people)) as pool:
+        statuses = list(pool.map(send, people))
+    assert statuses == [201] * len(people)
+    assert peak[0] == 2

@@ -84,6 +84,7 @@ def create_api(
         webhook_service(application),
         limiter or limiter_from_env(),
         block_sequences(application.engine),
+        application.settings.api_db_threads,
     )
     api = FastAPI(
         title="Baoxian 保险 API",

@@ -24,6 +24,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+import anyio.to_thread
 from fastapi import Request
 from pydantic import BaseModel
 from sqlalchemy import Connection
@@ -88,6 +89,17 @@ def claim_of(request: Request) -> Claim:
     if found is None:  # the app always installs the middleware
         raise RuntimeError("an atomic route needs the idempotency middleware")
     return found
+
+
+async def run_once_in_pool(
+    ctx: ApiContext, request: Request, bearer: Bearer, work: Work
+) -> Response:
+    """:func:`run_once` in one of the process's few database threads (``ctx.db_pool()``):
+    more requests at once than threads wait on the event loop, not for the GIL — Python
+    threads beyond two or so only take turns at it, and each turn costs a switch."""
+    return await anyio.to_thread.run_sync(
+        run_once, ctx, request, bearer, work, limiter=ctx.db_pool()
+    )
 
 
 def run_once(ctx: ApiContext, request: Request, bearer: Bearer, work: Work) -> Response:
@@ -249,4 +261,5 @@ __all__ = [
     "joined",
     "json_response",
     "run_once",
+    "run_once_in_pool",
 ]

@@ -12,10 +12,13 @@ phone number travels in the token only encrypted.  The busiest routes
 
 from __future__ import annotations
 
+import asyncio
+import weakref
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Annotated, Any
 
+import anyio
 import jwt
 from fastapi import Depends, Request
 from fastapi.openapi.models import OAuthFlowClientCredentials, OAuthFlows
@@ -158,6 +161,21 @@ class ApiContext:
     limiter: Limiter = field(default_factory=RateLimiter)
     numbers: BlockSequences | None = None
     """Policy numbers in blocks for requests in one transaction (PostgreSQL)."""
+    db_threads: int = 2
+    """How many of the busiest requests (:mod:`baoxian.api.atomic`) run at once in this
+    process; the others wait their turn on the event loop (see ``Settings.api_db_threads``)."""
+    _pools: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, anyio.CapacityLimiter] = field(
+        default_factory=weakref.WeakKeyDictionary, init=False, repr=False
+    )
+
+    def db_pool(self) -> anyio.CapacityLimiter:
+        """The threads for the busiest requests: ``db_threads`` at once, one limiter per
+        event loop (a served process has one; a test client may start several)."""
+        loop = asyncio.get_running_loop()
+        found = self._pools.get(loop)
+        if found is None:
+            found = self._pools[loop] = anyio.CapacityLimiter(self.db_threads)
+        return found
 
     def principal(self, token: str, within: Connection | None = None) -> Principal:
         """Who the token stands for, read now (a partner client in the transaction

@@ -10,7 +10,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query, Request, Response, Security
 
 from baoxian.api import access
-from baoxian.api.atomic import Transaction, json_response, run_once
+from baoxian.api.atomic import Transaction, json_response, run_once_in_pool
 from baoxian.api.auth import Bearer, bearer_token
 from baoxian.api.deps import Ctx, IdempotencyKey, Principal, scoped, service_request_id
 from baoxian.api.model import ApiDenied
@@ -42,7 +42,7 @@ ATOMIC = re.compile(r"/policies")
 
 
 @router.post("/policies", response_model=PolicyPublic, status_code=201)
-def issue_policy(
+async def issue_policy(
     ctx: Ctx,
     request: Request,
     bearer: Annotated[Bearer, Security(bearer_token, scopes=["policies:write"])],
@@ -67,7 +67,7 @@ def issue_policy(
         access.grant(ctx, tx.who, ("policy", policy.policy_number), within=tx.connection)
         return json_response(policy_public(policy), 201)
 
-    return run_once(ctx, request, bearer, work)
+    return await run_once_in_pool(ctx, request, bearer, work)
 
 
 @router.get("/policies", response_model=list[PolicyPublic])

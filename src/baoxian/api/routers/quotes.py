@@ -9,7 +9,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Request, Response, Security
 
 from baoxian.api import access
-from baoxian.api.atomic import Transaction, json_response, run_once
+from baoxian.api.atomic import Transaction, json_response, run_once_in_pool
 from baoxian.api.auth import Bearer, bearer_token
 from baoxian.api.deps import Ctx, IdempotencyKey, Principal, scoped
 from baoxian.api.model import GrantKind
@@ -26,7 +26,7 @@ ATOMIC = re.compile(r"/quotes")
 
 
 @router.post("/quotes", response_model=QuotePublic, status_code=201)
-def create_quote(
+async def create_quote(
     ctx: Ctx,
     request: Request,
     bearer: Annotated[Bearer, Security(bearer_token, scopes=["quotes:write"])],
@@ -48,7 +48,7 @@ def create_quote(
         access.grant(ctx, tx.who, *objects, ("quote", created.quote_id), within=tx.connection)
         return json_response(quote_public(created), 201)
 
-    return run_once(ctx, request, bearer, work)
+    return await run_once_in_pool(ctx, request, bearer, work)
 
 
 @router.get("/quotes/{quote_id}", response_model=QuotePublic)
