@@ -62,6 +62,38 @@ def test_a_quote_and_an_issue_commit_once_each(partner: Api) -> None:
     assert (len(quoted), len(issued)) == (1, 1)
 
 
+@contextmanager
+def statements(engine: Engine) -> Iterator[list[str]]:
+    """The SQL statements run on ``engine`` meanwhile (their first words)."""
+    seen: list[str] = []
+
+    def note(*args: Any) -> None:
+        seen.append(" ".join(str(args[2]).split()[:3]))
+
+    event.listen(engine, "before_cursor_execute", note)
+    try:
+        yield seen
+    finally:
+        event.remove(engine, "before_cursor_execute", note)
+
+
+@pytest.mark.parametrize(
+    "blank_engine", [pytest.param("postgres", marks=pytest.mark.postgres)], indirect=True
+)
+def test_a_quote_claims_its_key_with_the_client_and_writes_its_events_at_once(
+    partner: Api,
+) -> None:
+    """Seven statements: the key's claim reads the partner client; the person's lookup and
+    registration; the quote; its two events in one insert; the grants; the answer."""
+    partner.quote()  # warm
+    with statements(partner.app.engine) as seen:
+        partner.quote(resident_id("11010819900715002"), "13987654321", "李四")
+    assert len(seen) == 7
+    assert seen[0].startswith("WITH") and sum(s == "INSERT INTO events" for s in seen) == 1
+    assert count_events(partner.app, "party.registered") == 2
+    assert count_events(partner.app, "quote.created") == 2
+
+
 def test_the_holder_who_is_the_insured_is_registered_once(partner: Api) -> None:
     quote = partner.quote()
     assert quote["holder_id"] == quote["insured"][0]["party_id"]

@@ -32,7 +32,7 @@ from sqlalchemy.exc import OperationalError
 from starlette.responses import Response
 
 from baoxian.api.auth import ApiContext, Bearer, authorise
-from baoxian.api.model import KEEPS_RESPONSE, Principal, StoredResponse
+from baoxian.api.model import KEEPS_RESPONSE, ApiClient, Principal, StoredResponse
 from baoxian.api.problems import problem_response
 from baoxian.api.services import Begun
 from baoxian.policies.enrolment_store import SqlEnrolments
@@ -151,11 +151,18 @@ def _attempt(ctx: ApiContext, claim: Claim, bearer: Bearer, work: Work) -> Respo
             return begun
         claim.held = True
     with ctx.app.engine.begin() as connection:
+        read: tuple[ApiClient | None] | None = None
         if not claim.held:
-            begun = store.claim_in(connection, claim.owner, claim.key, claim.fingerprint)
+            partner = ctx.tokens.partner(bearer.token)
+            if partner is None:
+                begun = store.claim_in(connection, claim.owner, claim.key, claim.fingerprint)
+            else:  # the client is read in the claim's statement
+                begun, read = store.claim_reading_client_in(
+                    connection, claim.owner, claim.key, claim.fingerprint, partner
+                )
             if begun.outcome != "started":
                 return begun
-        who = authorise(ctx, bearer, connection)
+        who = authorise(ctx, bearer, connection, read)
         response = work(Transaction(connection, who, joined(ctx, connection)))
         if response.status_code not in KEEPS_RESPONSE:  # refusals are raised, not returned
             raise RuntimeError(f"an atomic route answered {response.status_code}")
@@ -205,7 +212,8 @@ class JoinedUnitOfWork(SqlUnitOfWork):
     :meth:`commit` leaves the commit to the request, and leaving by an exception aborts the
     whole request (the transaction rolls back).  Leaving without commit and without an
     exception keeps what was written — the services only do that after writing nothing
-    (a party already registered, a quote already issued).  It holds the same repositories
+    (a party already registered, a quote already issued).  Events are buffered and written
+    in one statement when the unit commits or is left.  It holds the same repositories
     as :class:`SqlUnitOfWork`; policy numbers come in blocks when ``numbers`` is given."""
 
     def __init__(
@@ -225,17 +233,20 @@ class JoinedUnitOfWork(SqlUnitOfWork):
         self.parties = SqlPartyRepository(connection, self._cipher, self._clock)
         self.quotes = SqlQuoteRepository(connection, self._clock)
         self.policies = SqlPolicyRepository(connection, self._cipher, self._clock)
-        self.events = SqlEventLog(connection)
+        self.events = SqlEventLog(connection, buffered=True)
         self.sequences = self._numbers or SqlSequences(connection)  # type: ignore[assignment]
         self.enrolments = SqlEnrolments(connection, self._cipher)
         self.memberships = SqlMemberships(connection, self._cipher)
         return self
 
     def __exit__(self, *exc: Any) -> None:
+        if exc[0] is None:  # what was written stays (see above), its events with it
+            self.events.flush()
         self._connection = None
 
     def commit(self) -> None:
-        """The request commits."""
+        """The request commits; the unit's events are written now, in one statement."""
+        self.events.flush()
 
     def rollback(self) -> None:
         self.connection.rollback()

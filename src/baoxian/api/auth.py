@@ -29,6 +29,7 @@ from sqlalchemy import Connection
 from baoxian.api.model import (
     CUSTOMER_SCOPES,
     SCOPES,
+    ApiClient,
     ApiDenied,
     Principal,
     PrincipalKind,
@@ -136,6 +137,11 @@ class Tokens:
             raise _invalid_token() from None
         return claims
 
+    def partner(self, token: str) -> str | None:
+        """The client ID of a valid partner token; None for a customer's or staff's."""
+        claims = self.read(token)
+        return str(claims["sub"]) if claims["knd"] == "partner" else None
+
     def owner(self, authorization: str | None) -> str | None:
         """The namespace of a request's idempotency keys, from a valid token; None when the
         request carries none (the route then answers 401)."""
@@ -177,15 +183,21 @@ class ApiContext:
             found = self._pools[loop] = anyio.CapacityLimiter(self.db_threads)
         return found
 
-    def principal(self, token: str, within: Connection | None = None) -> Principal:
+    def principal(
+        self,
+        token: str,
+        within: Connection | None = None,
+        read: tuple[ApiClient | None] | None = None,
+    ) -> Principal:
         """Who the token stands for, read now (a partner client in the transaction
-        ``within`` when given: one indexed read, no transaction of its own)."""
+        ``within`` when given: one indexed read, no transaction of its own; or the client
+        ``read`` already in that transaction, a one-tuple)."""
         claims = self.tokens.read(token)
         kind: PrincipalKind = claims["knd"]
         subject = str(claims["sub"])
         scopes = frozenset(claims["scope"].split())
         if kind == "partner":
-            client = self.access.client(subject, within)
+            client = read[0] if read is not None else self.access.client(subject, within)
             if client is None:
                 raise _invalid_token()
             return Principal(
@@ -268,10 +280,16 @@ async def bearer_token(
     return Bearer(token, tuple(security_scopes.scopes))
 
 
-def authorise(ctx: ApiContext, bearer_: Bearer, within: Connection | None = None) -> Principal:
-    """The caller of a token, read now (in ``within`` when given), within its rate limit
-    and holding every scope the route names."""
-    principal = ctx.principal(bearer_.token, within)
+def authorise(
+    ctx: ApiContext,
+    bearer_: Bearer,
+    within: Connection | None = None,
+    read: tuple[ApiClient | None] | None = None,
+) -> Principal:
+    """The caller of a token, read now (in ``within`` when given; ``read``: the partner
+    client already read there), within its rate limit and holding every scope the route
+    names."""
+    principal = ctx.principal(bearer_.token, within, read)
     ctx.limit(principal.owner, principal.rate_per_minute)
     missing = [s for s in bearer_.scopes if not principal.may(s)]
     if missing:

@@ -138,6 +138,24 @@ class SqlApiRepository:
         claimed = self._connection.execute(_statements(self._connection).claim, params)
         return claimed.first() is not None
 
+    def claim_key_reading_client(
+        self, owner: str, key: str, fingerprint: str, now: datetime, client_id: str
+    ) -> tuple[bool, tuple[ApiClient, str] | None]:
+        """:meth:`claim_key_unless_running` and :meth:`client` in one statement (PostgreSQL):
+        whether the key was claimed, and the partner client as it is now (None when there is
+        no such client)."""
+        params = {
+            "lock_id": _lock_id(owner, key),
+            "p_owner": owner,
+            "p_key": key,
+            "p_fingerprint": fingerprint,
+            "p_now": now,
+            "w_client": client_id,
+        }
+        row = self._connection.execute(_statements(self._connection).claim_and_client, params).one()
+        client = None if row.client_id is None else (_client(row), row.secret_hash)
+        return row.claimed is not None, client
+
     def record_key(
         self, owner: str, key: str, fingerprint: str, response: StoredResponse, now: datetime
     ) -> bool:
@@ -234,6 +252,7 @@ _COMPLETE = (
 class _DialectStatements:
     grant: Any
     claim: Any
+    claim_and_client: Any
 
 
 @cache
@@ -254,7 +273,19 @@ def _dialect_statements(dialect: str, build: Callable[[], Any]) -> _DialectState
         .on_conflict_do_nothing()
         .returning(_k.key)
     )
-    return _DialectStatements(grant, claim)
+    return _DialectStatements(
+        grant, claim, _with_client(claim) if dialect == "postgresql" else None
+    )
+
+
+def _with_client(claim: Any) -> Any:
+    """One row: the key ``claimed`` (NULL when not) beside the partner client's columns
+    (NULL when there is no such client) — the claim runs as a data-modifying CTE."""
+    claimed = claim.cte("claimed")
+    one = select(literal(1).label("one")).subquery("one")
+    return select(
+        select(claimed.c.key).scalar_subquery().label("claimed"), *api_clients.c
+    ).select_from(one.outerjoin(api_clients, api_clients.c.client_id == bindparam("w_client")))
 
 
 def _statements(connection: Connection) -> _DialectStatements:

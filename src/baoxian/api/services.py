@@ -234,6 +234,20 @@ class IdempotencyStore:
             found = repository.key(owner, key)
         return Begun("busy") if found is None else _begun(self._opened(found), fingerprint)
 
+    def claim_reading_client_in(
+        self, connection: Connection, owner: str, key: str, fingerprint: str, client_id: str
+    ) -> tuple[Begun, tuple[ApiClient | None] | None]:
+        """:meth:`claim_in` for a partner's request, reading the partner client in the same
+        statement when the key is new (PostgreSQL): what started, and — when it was read —
+        the client if it is still active (a one-tuple: ``(None,)`` when revoked or gone)."""
+        repository = SqlApiRepository(connection)
+        claimed, found = repository.claim_key_reading_client(
+            owner, key, fingerprint, self.clock(), client_id
+        )
+        if not claimed:
+            return self.claim_in(connection, owner, key, fingerprint), None
+        return Begun("started"), (found[0] if found and found[0].active else None,)
+
     def complete_in(
         self, connection: Connection, owner: str, key: str, response: StoredResponse
     ) -> None:

@@ -862,19 +862,34 @@ def _event_row(event: Event) -> tuple[Any, ...]:
 
 
 class SqlEventLog:
-    def __init__(self, connection: Connection) -> None:
+    """The event log in the caller's transaction.  ``buffered``: appended events are kept
+    until :meth:`flush` (or a read) and then written in one statement — for a unit of work
+    that appends several and flushes before it commits."""
+
+    def __init__(self, connection: Connection, *, buffered: bool = False) -> None:
         self._connection = connection
+        self._pending: list[dict[str, Any]] | None = [] if buffered else None
 
     def append(self, event: Event) -> None:
-        self._connection.execute(
-            insert(events), dict(zip(EVENT_COLUMNS, _event_row(event), strict=True))
-        )
+        row = dict(zip(EVENT_COLUMNS, _event_row(event), strict=True))
+        if self._pending is None:
+            self._connection.execute(insert(events), row)
+        else:
+            self._pending.append(row)
+
+    def flush(self) -> None:
+        """Write the buffered events, in the order appended."""
+        if self._pending:
+            rows, self._pending = self._pending, []
+            self._connection.execute(insert(events), rows)
 
     def append_many(self, new_events: Iterable[Event]) -> int:
+        self.flush()
         rows = (_event_row(event) for event in new_events)
         return copy_rows(self._connection, events, rows, EVENT_COLUMNS)
 
     def for_aggregate(self, aggregate_id: str) -> list[Event]:
+        self.flush()
         rows = self._connection.execute(
             select(*(events.c[name] for name in EVENT_COLUMNS))
             .where(events.c.aggregate_id == aggregate_id)
@@ -883,6 +898,7 @@ class SqlEventLog:
         return [Event(*row) for row in rows]
 
     def seen(self, request_id: str) -> bool:
+        self.flush()
         found = self._connection.execute(
             select(events.c.id).where(events.c.request_id == request_id).limit(1)
         ).first()
