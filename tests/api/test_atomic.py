@@ -18,7 +18,7 @@ from sqlalchemy import Engine, event, func, select
 from baoxian.api.atomic import JoinedUnitOfWork
 from baoxian.api.services import api_access
 from baoxian.bootstrap import App
-from baoxian.policies.repository import SqlUnitOfWork
+from baoxian.policies.repository import SqlQuoteRepository, SqlUnitOfWork
 from baoxian.store.sequences import BlockSequences, block_sequences
 from baoxian.store.tables import events
 from tests.api.conftest import Api, Clock, quote_body
@@ -249,3 +249,38 @@ def test_the_busiest_requests_run_at_most_db_threads_at_once(
         statuses = list(pool.map(send, people))
     assert statuses == [201] * len(people)
     assert peak[0] == 2
+
+
+@pytest.mark.parametrize(
+    "blank_engine", [pytest.param("postgres", marks=pytest.mark.postgres)], indirect=True
+)
+def test_one_quote_issued_twice_at_the_same_moment_becomes_one_policy(
+    partner: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two requests (different keys) both read the quote as accepted before either writes
+    (the read is slowed to force it): the second waits for the first's row lock, finds the
+    quote issued and answers a retryable 409; its retry returns the same policy."""
+    quote = partner.quote()
+    original = SqlQuoteRepository.get
+
+    def slow_get(self: SqlQuoteRepository, quote_id: str) -> Any:
+        found = original(self, quote_id)
+        time.sleep(0.3)
+        return found
+
+    monkeypatch.setattr(SqlQuoteRepository, "get", slow_get)
+    start = threading.Barrier(2)
+
+    def send(n: int) -> Any:
+        start.wait()
+        return partner.post("/policies", {"quote_id": quote["quote_id"]}, key=f"issue-twice-{n}")
+
+    with ThreadPoolExecutor(2) as pool:
+        answers = list(pool.map(send, range(2)))
+    assert sorted(a.status_code for a in answers) == [201, 409]
+    refused = next(a for a in answers if a.status_code == 409)
+    assert refused.json()["code"] == "quote.issued_meanwhile"
+    assert count_events(partner.app, "policy.issued") == 1
+    issued = next(a for a in answers if a.status_code == 201).json()["policy_number"]
+    retried = partner.post("/policies", {"quote_id": quote["quote_id"]}, key="issue-twice-1")
+    assert retried.status_code == 201 and retried.json()["policy_number"] == issued

@@ -8,7 +8,15 @@ from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Self
 
-from baoxian.policies.model import Organisation, Party, Person, Policy, PolicyTerm, Quote
+from baoxian.policies.model import (
+    Organisation,
+    Party,
+    Person,
+    Policy,
+    PolicyTerm,
+    Quote,
+    QuoteStatus,
+)
 from baoxian.policies.ports import Event
 from baoxian.shared.errors import ConcurrencyConflict, NotFound
 
@@ -64,6 +72,12 @@ class FakeQuotes:
 
     def update(self, quote: Quote) -> None:
         self.data[quote.quote_id] = quote
+
+    def mark_issued(self, quote_id: str, policy_number: str) -> None:
+        quote = self.get(quote_id)
+        if quote.status is not QuoteStatus.ACCEPTED:
+            raise ConcurrencyConflict("quote.issued_meanwhile", "已出单", "issued meanwhile")
+        self.data[quote_id] = replace(quote, status=QuoteStatus.ISSUED, policy_number=policy_number)
 
 
 class FakePolicies:

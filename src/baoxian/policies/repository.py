@@ -398,6 +398,35 @@ class SqlQuoteRepository:
         if result.rowcount == 0:
             raise _not_found("quote.not_found", "投保单", "quote", quote.quote_id)
 
+    def mark_issued(self, quote_id: str, policy_number: str) -> None:
+        """Only the status and number change (the quote's data stays as written); the
+        ``accepted`` guard makes a second issue of the same quote at the same moment wait
+        for the first and then find nothing to update."""
+        result = self._connection.execute(
+            _MARK_ISSUED,
+            {"w_id": quote_id, "p_number": policy_number, "p_now": self._clock()},
+        )
+        if result.rowcount == 0:
+            raise ConcurrencyConflict(
+                "quote.issued_meanwhile",
+                f"投保单 {quote_id} 正由另一请求出单，请稍后重试",
+                f"quote {quote_id} is being issued by another request; retry shortly",
+            )
+
+
+_MARK_ISSUED = (
+    update(quotes)
+    .where(
+        quotes.c.quote_id == bindparam("w_id"),
+        quotes.c.status == QuoteStatus.ACCEPTED.value,
+    )
+    .values(
+        status=QuoteStatus.ISSUED.value,
+        policy_number=bindparam("p_number"),
+        updated_at=bindparam("p_now", type_=quotes.c.updated_at.type),
+    )
+)
+
 
 # --------------------------------------------------------------------------- policies
 

@@ -268,7 +268,8 @@ class PolicyService:
             holder = uow.parties.get(found.holder_id)
             term_months = self.catalog.plan(q.product_code, q.plan_version).plan.term_months
             policy = issue(found, number, holder, term_months, group or found.group)
-            uow.quotes.update(mark_issued(found, number))
+            issued = mark_issued(found, number)  # refused unless accepted
+            uow.quotes.mark_issued(issued.quote_id, number)
             uow.policies.add(policy)
             self._record(
                 uow,
