@@ -90,7 +90,17 @@ def test_hato_pays_each_index_site_its_tier_once(world: World) -> None:
             line.payout,
             line.payout,
         )
-        assert case.eob is not None and case.eob["items"][0]["steps"] == []  # no deductible
+        assert case.eob is not None  # the measured basis, then nothing off (no deductible)
+        assert case.eob["items"][0]["steps"] == [
+            {
+                "rule": "claim.index_basis",
+                "coverage": "typhoon_index",
+                "reduction_fen": 0,
+                "zh": line.reason_zh,
+                "en": line.reason_en,
+            }
+        ]
+        assert case.eob["items"][0]["payable_fen"] == line.payout.fen
         assert [(p.kind, p.amount) for p in world.claims.payments(line.claim_id)] == [
             ("final", line.payout)
         ]

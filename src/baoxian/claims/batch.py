@@ -880,6 +880,8 @@ def _claim_data(claim: Claim) -> dict[str, Any]:
         "assessed_loss": {"$money": claim.assessed_loss.fen},
         "basement_loss": {"$money": claim.basement_loss.fen},
         "invoice_no": claim.invoice_no,
+        "basis_zh": claim.basis_zh,
+        "basis_en": claim.basis_en,
         "kind": "property",
     }
 

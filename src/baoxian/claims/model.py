@@ -63,6 +63,10 @@ class PropertyClaim:
     assessed_loss: Money
     basement_loss: Money = Money.ZERO
     invoice_no: str = ""
+    basis_zh: str = ""
+    """Why the assessed loss is what it is, when a measurement set it (an index cover: the
+    storm, the wind measured and the tier); the EOB shows it as its first step."""
+    basis_en: str = ""
 
 
 Claim = HealthClaim | PropertyClaim
@@ -687,6 +691,9 @@ def _property_claim(claim: PropertyClaim, cover: CoverSnapshot, used: _Running) 
         )
         return [ledger.result(None)]
     benefit = _compiled(cover.plan).by_code[coverage.code]
+    if claim.basis_zh or claim.basis_en:  # the measured basis: removes nothing, says why
+        why = (claim.basis_zh, claim.basis_en)
+        ledger.steps.append(Step(ledger.item, coverage.code, "claim.index_basis", Money.ZERO, *why))
     basement = [s for s in coverage.sub_limits if "basement" in s.applies_to]
     basement_fen = _fen(claim.basement_loss)
     if basement and basement_fen > 0:

@@ -438,7 +438,16 @@ class RadarService:
             for line in self._index_lines(hourly, book, plan, event_id)
         ]
         claims = [
-            PropertyClaim(line.claim_id, line.policy_number, line.unit_key, on, PERIL, line.payout)
+            PropertyClaim(
+                line.claim_id,
+                line.policy_number,
+                line.unit_key,
+                on,
+                PERIL,
+                line.payout,
+                basis_zh=line.reason_zh,
+                basis_en=line.reason_en,
+            )
             for line in lines
         ]
         batch = None
