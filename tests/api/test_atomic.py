@@ -188,8 +188,8 @@ def test_issues_through_the_api_get_distinct_numbers(partner: Api) -> None:
     assert len(set(numbers)) == 2
 
 
-def test_quotes_for_different_people_at_the_same_moment_all_succeed(partner: Api) -> None:
-    people = [resident_id(f"11010519810415{n:03d}") for n in range(4)]
+def quotes_at_once(partner: Api, people: list[str]) -> list[int]:
+    """A quote for each of ``people`` (身份证号), all sent at the same moment; the statuses."""
     start = threading.Barrier(len(people))
 
     def send(id_number: str) -> int:
@@ -197,7 +197,12 @@ def test_quotes_for_different_people_at_the_same_moment_all_succeed(partner: Api
         return partner.post("/quotes", quote_body(id_number, "13812345678", "王建国")).status_code
 
     with ThreadPoolExecutor(len(people)) as pool:
-        statuses = list(pool.map(send, people))
+        return list(pool.map(send, people))
+
+
+def test_quotes_for_different_people_at_the_same_moment_all_succeed(partner: Api) -> None:
+    people = [resident_id(f"11010519810415{n:03d}") for n in range(4)]
+    statuses = quotes_at_once(partner, people)
     assert statuses == [201] * len(people)
     assert count_events(partner.app, "quote.created") == len(people)
 
@@ -239,14 +244,7 @@ def test_the_busiest_requests_run_at_most_db_threads_at_once(
     monkeypatch.setattr(atomic, "run_once", counted)
     assert partner.app.settings.api_db_threads == 2
     people = [resident_id(f"11010519810415{n:03d}") for n in range(6)]
-    start = threading.Barrier(len(people))
-
-    def send(id_number: str) -> int:
-        start.wait()
-        return partner.post("/quotes", quote_body(id_number, "13812345678", "王建国")).status_code
-
-    with ThreadPoolExecutor(len(people)) as pool:
-        statuses = list(pool.map(send, people))
+    statuses = quotes_at_once(partner, people)
     assert statuses == [201] * len(people)
     assert peak[0] == 2
 

@@ -18,7 +18,6 @@ claiming the key itself, and keeps a refusal raised in the route (a 422 after th
 
 from __future__ import annotations
 
-import sqlite3
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -48,6 +47,7 @@ from baoxian.policies.repository import (
 )
 from baoxian.shared.clock import Clock
 from baoxian.store.crypto import FieldCipher
+from baoxian.store.db import is_sqlite_busy
 
 CLAIM = "idempotency_claim"
 """Where the middleware leaves the :class:`Claim` in the request's state."""
@@ -127,20 +127,10 @@ def _attempt_retrying_sqlite(
         try:
             return _attempt(ctx, claim, bearer, work)
         except OperationalError as error:
-            if not (claim.held and _sqlite_busy(error)):
+            if not (claim.held and is_sqlite_busy(error)):
                 raise
             time.sleep(claim.poll_seconds)
     return _attempt(ctx, claim, bearer, work)
-
-
-def _sqlite_busy(error: OperationalError) -> bool:
-    original = error.orig
-    if not isinstance(original, sqlite3.OperationalError):
-        return False
-    code = getattr(original, "sqlite_errorcode", None)
-    if code is None:
-        return "locked" in str(original)
-    return (code & 0xFF) in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
 
 
 def _attempt(ctx: ApiContext, claim: Claim, bearer: Bearer, work: Work) -> Response | Begun:

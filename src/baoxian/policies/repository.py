@@ -8,7 +8,6 @@ is whole fen, and a policy update is guarded by its version (optimistic locking)
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
@@ -54,6 +53,7 @@ from baoxian.shared.errors import ConcurrencyConflict, NotFound, ValidationFaile
 from baoxian.shared.money import Money
 from baoxian.store.bulk import copy_rows, write_rows
 from baoxian.store.crypto import FieldCipher
+from baoxian.store.db import is_sqlite_busy
 from baoxian.store.tables import events, sequences
 
 __all__ = [
@@ -94,17 +94,6 @@ def _store_conflict() -> ConcurrencyConflict:
     )
 
 
-def _is_sqlite_busy(error: OperationalError) -> bool:
-    """SQLITE_BUSY / SQLITE_LOCKED ("database is locked"): another writer got there first."""
-    original = error.orig
-    if not isinstance(original, sqlite3.OperationalError):
-        return False
-    code = getattr(original, "sqlite_errorcode", None)
-    if code is None:
-        return "locked" in str(original)
-    return (code & 0xFF) in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
-
-
 @contextmanager
 def _locks_as_conflict(conflict: ConcurrencyConflict) -> Iterator[None]:
     """On SQLite a second writer is refused with "database is locked"; that is the same
@@ -112,7 +101,7 @@ def _locks_as_conflict(conflict: ConcurrencyConflict) -> Iterator[None]:
     try:
         yield
     except OperationalError as error:
-        if _is_sqlite_busy(error):
+        if is_sqlite_busy(error):
             raise conflict from error
         raise
 

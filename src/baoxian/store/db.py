@@ -9,12 +9,14 @@
 from __future__ import annotations
 
 import os
+import sqlite3
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, Table, create_engine, event
 from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 DATABASE_URL_ENV = "BAOXIAN_DATABASE_URL"
@@ -115,3 +117,14 @@ def _configure_sqlite(engine: Engine) -> None:
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Connection) -> None:
         connection.exec_driver_sql("BEGIN")
+
+
+def is_sqlite_busy(error: OperationalError) -> bool:
+    """SQLITE_BUSY / SQLITE_LOCKED ("database is locked"): another writer got there first."""
+    original = error.orig
+    if not isinstance(original, sqlite3.OperationalError):
+        return False
+    code = getattr(original, "sqlite_errorcode", None)
+    if code is None:
+        return "locked" in str(original)
+    return (code & 0xFF) in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
