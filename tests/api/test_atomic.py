@@ -83,15 +83,24 @@ def statements(engine: Engine) -> Iterator[list[str]]:
 def test_a_quote_claims_its_key_with_the_client_and_writes_its_events_at_once(
     partner: Api,
 ) -> None:
-    """Seven statements: the key's claim reads the partner client; the person's lookup and
-    registration; the quote; its two events in one insert; the grants; the answer."""
+    """Five statements: the key's claim reads the partner client; the new person registered
+    (an insert that does nothing for someone registered already); the quote; its two events
+    in one insert; the grants with the stored answer."""
     partner.quote()  # warm
     with statements(partner.app.engine) as seen:
         partner.quote(resident_id("11010819900715002"), "13987654321", "李四")
-    assert len(seen) == 7
-    assert seen[0].startswith("WITH") and sum(s == "INSERT INTO events" for s in seen) == 1
+    assert seen == [
+        "WITH key_lock AS",
+        "INSERT INTO parties",
+        "INSERT INTO quotes",
+        "INSERT INTO events",
+        "WITH granted AS",
+    ]
     assert count_events(partner.app, "party.registered") == 2
     assert count_events(partner.app, "quote.created") == 2
+    again = partner.quote(resident_id("11010819900715002"), "13987654321", "李四")
+    assert count_events(partner.app, "party.registered") == 2  # found, not registered again
+    assert partner.get(f"/quotes/{again['quote_id']}").status_code == 200  # granted
 
 
 def test_the_holder_who_is_the_insured_is_registered_once(partner: Api) -> None:

@@ -40,6 +40,13 @@ class FakeParties:
     def add(self, party: Party) -> None:
         self.data[party.party_id] = party
 
+    def add_if_new(self, party: Party) -> bool:
+        number = party.id_number if isinstance(party, Person) else party.credit_code
+        if self.find_by_id_number(number) is not None:
+            return False
+        self.add(party)
+        return True
+
     def get(self, party_id: str) -> Party:
         try:
             return self.data[party_id]

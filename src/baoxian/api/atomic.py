@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import anyio.to_thread
@@ -31,7 +31,7 @@ from sqlalchemy.exc import OperationalError
 from starlette.responses import Response
 
 from baoxian.api.auth import ApiContext, Bearer, authorise
-from baoxian.api.model import KEEPS_RESPONSE, ApiClient, Principal, StoredResponse
+from baoxian.api.model import KEEPS_RESPONSE, ApiClient, GrantKind, Principal, StoredResponse
 from baoxian.api.problems import problem_response
 from baoxian.api.services import Begun
 from baoxian.policies.enrolment_store import SqlEnrolments
@@ -74,11 +74,19 @@ class Claim:
 @dataclass(frozen=True, slots=True)
 class Transaction:
     """The request's one transaction: its connection, the caller and a unit-of-work factory
-    whose units join it (for the services' ``within=``)."""
+    whose units join it (for the services' ``within=``).  :meth:`grant` keeps what a
+    partner created; the grants are written with the stored answer."""
 
     connection: Connection
     who: Principal
     uow: Callable[[], JoinedUnitOfWork]
+    granted: list[tuple[GrantKind, str]] = field(default_factory=list)
+
+    def grant(self, *objects: tuple[GrantKind, str]) -> None:
+        """Record that the caller created these (kind, ID) objects — a partner's only;
+        customers and staff need no grants."""
+        if self.who.kind == "partner":
+            self.granted.extend(objects)
 
 
 Work = Callable[[Transaction], Response]
@@ -153,11 +161,13 @@ def _attempt(ctx: ApiContext, claim: Claim, bearer: Bearer, work: Work) -> Respo
             if begun.outcome != "started":
                 return begun
         who = authorise(ctx, bearer, connection, read)
-        response = work(Transaction(connection, who, joined(ctx, connection)))
+        tx = Transaction(connection, who, joined(ctx, connection))
+        response = work(tx)
         if response.status_code not in KEEPS_RESPONSE:  # refusals are raised, not returned
             raise RuntimeError(f"an atomic route answered {response.status_code}")
         stored = StoredResponse(response.status_code, JSON, bytes(response.body))
-        store.complete_in(connection, claim.owner, claim.key, stored)
+        grants = (who.subject, tx.granted) if tx.granted else None
+        store.complete_in(connection, claim.owner, claim.key, stored, grants)
     claim.answered, claim.held = True, False
     return response
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlalchemy import (
     Connection,
+    String,
     and_,
     bindparam,
     delete,
@@ -19,6 +20,7 @@ from sqlalchemy import (
     literal,
     or_,
     select,
+    text,
     tuple_,
     update,
 )
@@ -200,6 +202,35 @@ class SqlApiRepository:
         }
         self._connection.execute(_COMPLETE, params)
 
+    def complete_key_granting(
+        self,
+        owner: str,
+        key: str,
+        response: StoredResponse,
+        now: datetime,
+        client_id: str,
+        objects: Sequence[tuple[GrantKind, str]],
+    ) -> None:
+        """:meth:`grant` and :meth:`complete_key` — in one statement on PostgreSQL (the
+        grants as arrays into a data-modifying CTE), in two elsewhere."""
+        if not objects or self._connection.dialect.name != "postgresql":
+            self.grant(client_id, objects, now)
+            self.complete_key(owner, key, response, now)
+            return
+        wanted = sorted(set(objects))
+        params = {
+            "w_owner": owner,
+            "w_key": key,
+            "p_status": response.status,
+            "p_type": response.media_type,
+            "p_body": response.body,
+            "p_now": now,
+            "g_client": client_id,
+            "g_kinds": [kind for kind, _ in wanted],
+            "g_ids": [object_id for _, object_id in wanted],
+        }
+        self._connection.execute(_complete_granting(), params)
+
     def release_key(self, owner: str, key: str, created_before: datetime | None = None) -> None:
         """Forget a key (its request failed in a way worth retrying, or it expired)."""
         condition = [api_idempotency_keys.c.owner == owner, api_idempotency_keys.c.key == key]
@@ -248,6 +279,25 @@ _COMPLETE = (
 )
 
 
+@cache
+def _complete_granting() -> Any:
+    """PostgreSQL: the grants (``unnest`` of two arrays, one already held stays) and the
+    key's answer in one statement."""
+    from sqlalchemy.dialects.postgresql import ARRAY
+
+    grants = text(
+        "INSERT INTO api_grants (client_id, kind, object_id, created_at) "
+        "SELECT :g_client, g.kind, g.object_id, :p_now "
+        "FROM unnest(CAST(:g_kinds AS varchar[]), CAST(:g_ids AS varchar[])) "
+        "AS g(kind, object_id) ON CONFLICT DO NOTHING"
+    ).bindparams(
+        bindparam("g_kinds", type_=ARRAY(String)),
+        bindparam("g_ids", type_=ARRAY(String)),
+        bindparam("p_now", type_=_k.completed_at.type),
+    )
+    return _COMPLETE.add_cte(grants.columns().cte("granted"))
+
+
 @dataclass(frozen=True, slots=True)
 class _DialectStatements:
     grant: Any
@@ -259,7 +309,7 @@ class _DialectStatements:
 def _dialect_statements(dialect: str, build: Callable[[], Any]) -> _DialectStatements:
     insert_into: Any = build
     grant = insert_into(api_grants).on_conflict_do_nothing()
-    lock = select(func.pg_try_advisory_xact_lock(bindparam("lock_id")).label("got")).cte()
+    lock = select(func.pg_try_advisory_xact_lock(bindparam("lock_id")).label("got")).cte("key_lock")
     row = select(
         bindparam("p_owner", type_=_k.owner.type),
         bindparam("p_key", type_=_k.key.type),

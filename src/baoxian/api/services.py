@@ -7,7 +7,7 @@ from __future__ import annotations
 import base64
 import re
 import secrets
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from typing import Literal
@@ -249,10 +249,22 @@ class IdempotencyStore:
         return Begun("started"), (found[0] if found and found[0].active else None,)
 
     def complete_in(
-        self, connection: Connection, owner: str, key: str, response: StoredResponse
+        self,
+        connection: Connection,
+        owner: str,
+        key: str,
+        response: StoredResponse,
+        grants: tuple[str, Sequence[tuple[GrantKind, str]]] | None = None,
     ) -> None:
-        """Store the answer to a claimed key in the caller's transaction."""
-        SqlApiRepository(connection).complete_key(owner, key, self._sealed(response), self.clock())
+        """Store the answer to a claimed key in the caller's transaction — with ``grants``
+        (a partner client and the objects its request created) in the same statement."""
+        repository = SqlApiRepository(connection)
+        sealed, now = self._sealed(response), self.clock()
+        if grants is None:
+            repository.complete_key(owner, key, sealed, now)
+            return
+        client_id, objects = grants
+        repository.complete_key_granting(owner, key, sealed, now, client_id, objects)
 
     def record(
         self, owner: str, key: str, fingerprint: str, response: StoredResponse, held: bool

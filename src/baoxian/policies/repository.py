@@ -12,6 +12,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import date, datetime
+from functools import cache
 from operator import itemgetter
 from typing import Any, Self
 
@@ -196,6 +197,15 @@ class SqlPartyRepository:
                 party_id=party.party_id,
             ) from error
 
+    def add_if_new(self, party: Party) -> bool:
+        """One statement: the insert does nothing when the ID number (or party ID) is
+        registered already — also by a transaction that commits meanwhile, which this one
+        then waits for (PostgreSQL) instead of failing."""
+        row = _party_row(party, self._cipher, self._clock())
+        statement = _add_if_new(self._connection.dialect.name)
+        added = self._connection.execute(statement, dict(zip(PARTY_COLUMNS, row, strict=True)))
+        return added.first() is not None
+
     def add_many(self, new_parties: Sequence[Party]) -> int:
         """Bulk registration (demo books, enrolment files): one COPY, no query per row."""
         now = self._clock()
@@ -226,6 +236,15 @@ class SqlPartyRepository:
             select(parties).where(parties.c.id_hash == digest)
         ).one_or_none()
         return None if row is None else _party_from_row(row, self._cipher)
+
+
+@cache
+def _add_if_new(dialect: str) -> Any:
+    """``INSERT … ON CONFLICT DO NOTHING RETURNING party_id`` for the dialect, built once."""
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    dialect_insert: Any = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    return dialect_insert(parties).on_conflict_do_nothing().returning(parties.c.party_id)
 
 
 # --------------------------------------------------------------------------- insured units

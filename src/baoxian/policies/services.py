@@ -225,16 +225,24 @@ class PolicyService:
             return known[sent_number]
         party = _new_party(self.new_id(), sent)
         number = _id_number(party)
-        found = known.get(number) or uow.parties.find_by_id_number(number)
-        if found is None or type(found) is not type(party):
-            uow.parties.add(party)  # refused if the number is another kind of party's
-            kind = "person" if isinstance(party, Person) else "organisation"
-            self._record(uow, "party", party.party_id, "party.registered", {"kind": kind})
+        found = known.get(number)
+        if found is None and uow.parties.add_if_new(party):  # new: one statement
             found = party
-        elif as_sent:
-            _require_as_sent(found, sent)
+            self._registered(uow, party)
+        else:
+            found = found or uow.parties.find_by_id_number(number)
+            if found is None or type(found) is not type(party):
+                uow.parties.add(party)  # refused if the number is another kind of party's
+                found = party
+                self._registered(uow, party)
+            elif as_sent:
+                _require_as_sent(found, sent)
         known[number] = known[sent_number] = found
         return found
+
+    def _registered(self, uow: UnitOfWork, party: Party) -> None:
+        kind = "person" if isinstance(party, Person) else "organisation"
+        self._record(uow, "party", party.party_id, "party.registered", {"kind": kind})
 
     def decide_referral(
         self, quote_id: str, outcome: Literal["accept", "decline"], note: str

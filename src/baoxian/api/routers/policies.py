@@ -64,7 +64,7 @@ async def issue_policy(
             if missing.code == "quote.not_found":
                 raise access.not_found("quote", quote_id) from None
             raise
-        access.grant(ctx, tx.who, ("policy", policy.policy_number), within=tx.connection)
+        tx.grant(("policy", policy.policy_number))
         return json_response(policy_public(policy), 201)
 
     return await run_once_in_pool(ctx, request, bearer, work)

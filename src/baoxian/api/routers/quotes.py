@@ -45,7 +45,7 @@ async def create_quote(
             raise
         parties = {created.holder_id, *(u.party_id for u in created.units if u.party_id)}
         objects: list[tuple[GrantKind, str]] = [("party", p) for p in sorted(parties)]
-        access.grant(ctx, tx.who, *objects, ("quote", created.quote_id), within=tx.connection)
+        tx.grant(*objects, ("quote", created.quote_id))
         return json_response(quote_public(created), 201)
 
     return await run_once_in_pool(ctx, request, bearer, work)
