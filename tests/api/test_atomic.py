@@ -103,6 +103,32 @@ def test_a_quote_claims_its_key_with_the_client_and_writes_its_events_at_once(
     assert partner.get(f"/quotes/{again['quote_id']}").status_code == 200  # granted
 
 
+@pytest.mark.parametrize(
+    "blank_engine", [pytest.param("postgres", marks=pytest.mark.postgres)], indirect=True
+)
+def test_an_issue_checks_the_quotes_grant_with_its_key(partner: Api) -> None:
+    """Eight statements (the policy number's block aside): the key's claim reads the client
+    and whether it holds the quote; the quote, the holder, the quote marked issued, the
+    policy and its unit, the event, the grant with the answer."""
+    partner.policy()  # warm, and the first block of numbers
+    quote = partner.quote(resident_id("11010819900715002"), "13987654321", "李四")
+    with statements(partner.app.engine) as seen:
+        answer = partner.post("/policies", {"quote_id": quote["quote_id"]})
+    assert answer.status_code == 201
+    assert seen == [
+        "WITH key_lock AS",
+        "SELECT quotes.quote_id, quotes.holder_id,",
+        "SELECT parties.party_id, parties.kind,",
+        "UPDATE quotes SET",
+        "INSERT INTO policies",
+        "INSERT INTO policy_units",
+        "INSERT INTO events",
+        "WITH granted AS",
+    ]
+    number = answer.json()["policy_number"]
+    assert partner.get(f"/policies/{number}").status_code == 200  # granted
+
+
 def test_the_holder_who_is_the_insured_is_registered_once(partner: Api) -> None:
     quote = partner.quote()
     assert quote["holder_id"] == quote["insured"][0]["party_id"]

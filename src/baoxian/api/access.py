@@ -126,11 +126,19 @@ def grant(
 
 
 def require_partner_grant(
-    ctx: ApiContext, who: Principal, kind: GrantKind, object_id: str, within: Connection
+    ctx: ApiContext,
+    who: Principal,
+    kind: GrantKind,
+    object_id: str,
+    within: Connection,
+    held: bool | None = None,
 ) -> None:
     """A partner's object is one it holds a grant on: otherwise "not found", as for a
-    missing one (the object itself is read by the service that uses it)."""
-    if not ctx.access.granted(who.subject, [(kind, object_id)], within):
+    missing one (the object itself is read by the service that uses it).  ``held``: the
+    answer when already read in ``within`` (e.g. with the request's key)."""
+    if held is None:
+        held = ctx.access.granted(who.subject, [(kind, object_id)], within)
+    if not held:
         raise not_found(kind, object_id)
 
 

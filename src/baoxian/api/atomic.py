@@ -31,7 +31,7 @@ from sqlalchemy.exc import OperationalError
 from starlette.responses import Response
 
 from baoxian.api.auth import ApiContext, Bearer, authorise
-from baoxian.api.model import KEEPS_RESPONSE, ApiClient, GrantKind, Principal, StoredResponse
+from baoxian.api.model import KEEPS_RESPONSE, GrantKind, PartnerRead, Principal, StoredResponse
 from baoxian.api.problems import problem_response
 from baoxian.api.services import Begun
 from baoxian.policies.enrolment_store import SqlEnrolments
@@ -69,6 +69,8 @@ class Claim:
     poll_seconds: float
     answered: bool = False
     held: bool = False
+    holds: tuple[GrantKind, str] | None = None
+    """The object a partner's request must hold a grant on, checked with the claim."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,6 +82,8 @@ class Transaction:
     connection: Connection
     who: Principal
     uow: Callable[[], JoinedUnitOfWork]
+    held: bool | None = None
+    """Whether the partner holds a grant on the claim's ``holds`` (None: not read yet)."""
     granted: list[tuple[GrantKind, str]] = field(default_factory=list)
 
     def grant(self, *objects: tuple[GrantKind, str]) -> None:
@@ -100,11 +104,18 @@ def claim_of(request: Request) -> Claim:
 
 
 async def run_once_in_pool(
-    ctx: ApiContext, request: Request, bearer: Bearer, work: Work
+    ctx: ApiContext,
+    request: Request,
+    bearer: Bearer,
+    work: Work,
+    holds: tuple[GrantKind, str] | None = None,
 ) -> Response:
     """:func:`run_once` in one of the process's few database threads (``ctx.db_pool()``):
     more requests at once than threads wait on the event loop, not for the GIL — Python
-    threads beyond two or so only take turns at it, and each turn costs a switch."""
+    threads beyond two or so only take turns at it, and each turn costs a switch.
+    ``holds``: the object a partner must hold a grant on, read with the key's claim (the
+    route learns the answer as ``Transaction.held``)."""
+    claim_of(request).holds = holds
     return await anyio.to_thread.run_sync(
         run_once, ctx, request, bearer, work, limiter=ctx.db_pool()
     )
@@ -149,19 +160,20 @@ def _attempt(ctx: ApiContext, claim: Claim, bearer: Bearer, work: Work) -> Respo
             return begun
         claim.held = True
     with ctx.app.engine.begin() as connection:
-        read: tuple[ApiClient | None] | None = None
+        read: PartnerRead | None = None
         if not claim.held:
             partner = ctx.tokens.partner(bearer.token)
             if partner is None:
                 begun = store.claim_in(connection, claim.owner, claim.key, claim.fingerprint)
-            else:  # the client is read in the claim's statement
+            else:  # the client (and the grant the request needs) read in the claim's statement
                 begun, read = store.claim_reading_client_in(
-                    connection, claim.owner, claim.key, claim.fingerprint, partner
+                    connection, claim.owner, claim.key, claim.fingerprint, partner, claim.holds
                 )
             if begun.outcome != "started":
                 return begun
         who = authorise(ctx, bearer, connection, read)
-        tx = Transaction(connection, who, joined(ctx, connection))
+        held = read.holds if read is not None and claim.holds is not None else None
+        tx = Transaction(connection, who, joined(ctx, connection), held)
         response = work(tx)
         if response.status_code not in KEEPS_RESPONSE:  # refusals are raised, not returned
             raise RuntimeError(f"an atomic route answered {response.status_code}")

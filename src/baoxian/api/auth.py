@@ -29,8 +29,8 @@ from sqlalchemy import Connection
 from baoxian.api.model import (
     CUSTOMER_SCOPES,
     SCOPES,
-    ApiClient,
     ApiDenied,
+    PartnerRead,
     Principal,
     PrincipalKind,
     RateLimiter,
@@ -187,17 +187,17 @@ class ApiContext:
         self,
         token: str,
         within: Connection | None = None,
-        read: tuple[ApiClient | None] | None = None,
+        read: PartnerRead | None = None,
     ) -> Principal:
         """Who the token stands for, read now (a partner client in the transaction
         ``within`` when given: one indexed read, no transaction of its own; or the client
-        ``read`` already in that transaction, a one-tuple)."""
+        ``read`` already in that transaction)."""
         claims = self.tokens.read(token)
         kind: PrincipalKind = claims["knd"]
         subject = str(claims["sub"])
         scopes = frozenset(claims["scope"].split())
         if kind == "partner":
-            client = read[0] if read is not None else self.access.client(subject, within)
+            client = read.client if read is not None else self.access.client(subject, within)
             if client is None:
                 raise _invalid_token()
             return Principal(
@@ -284,7 +284,7 @@ def authorise(
     ctx: ApiContext,
     bearer_: Bearer,
     within: Connection | None = None,
-    read: tuple[ApiClient | None] | None = None,
+    read: PartnerRead | None = None,
 ) -> Principal:
     """The caller of a token, read now (in ``within`` when given; ``read``: the partner
     client already read there), within its rate limit and holding every scope the route

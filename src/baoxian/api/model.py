@@ -107,6 +107,16 @@ class ApiClient:
 
 
 @dataclass(frozen=True, slots=True)
+class PartnerRead:
+    """A partner's client as read with its request's idempotency key, in one statement: the
+    client if it is active (None when revoked or gone), and whether it holds a grant on the
+    object the request names (False when it names none)."""
+
+    client: ApiClient | None
+    holds: bool
+
+
+@dataclass(frozen=True, slots=True)
 class Principal:
     """Who is calling, with the scopes the token grants.  ``party_ids`` are a customer's
     parties (every party registered with their phone); ``roles`` a staff member's."""
@@ -297,6 +307,7 @@ __all__ = [
     "Fingerprint",
     "GrantKind",
     "KeyRecord",
+    "PartnerRead",
     "Principal",
     "PrincipalKind",
     "RateLimiter",

@@ -15,6 +15,7 @@ from sqlalchemy import (
     and_,
     bindparam,
     delete,
+    exists,
     func,
     insert,
     literal,
@@ -141,11 +142,18 @@ class SqlApiRepository:
         return claimed.first() is not None
 
     def claim_key_reading_client(
-        self, owner: str, key: str, fingerprint: str, now: datetime, client_id: str
-    ) -> tuple[bool, tuple[ApiClient, str] | None]:
-        """:meth:`claim_key_unless_running` and :meth:`client` in one statement (PostgreSQL):
-        whether the key was claimed, and the partner client as it is now (None when there is
-        no such client)."""
+        self,
+        owner: str,
+        key: str,
+        fingerprint: str,
+        now: datetime,
+        client_id: str,
+        holds: tuple[GrantKind, str] | None = None,
+    ) -> tuple[bool, tuple[ApiClient, str] | None, bool]:
+        """:meth:`claim_key_unless_running`, :meth:`client` and :meth:`granted` in one
+        statement (PostgreSQL): whether the key was claimed, the partner client as it is now
+        (None when there is no such client), and whether it holds a grant on ``holds``."""
+        kind, object_id = holds if holds is not None else (None, None)
         params = {
             "lock_id": _lock_id(owner, key),
             "p_owner": owner,
@@ -153,10 +161,12 @@ class SqlApiRepository:
             "p_fingerprint": fingerprint,
             "p_now": now,
             "w_client": client_id,
+            "w_kind": kind,
+            "w_id": object_id,
         }
         row = self._connection.execute(_statements(self._connection).claim_and_client, params).one()
         client = None if row.client_id is None else (_client(row), row.secret_hash)
-        return row.claimed is not None, client
+        return row.claimed is not None, client, bool(row.holds)
 
     def record_key(
         self, owner: str, key: str, fingerprint: str, response: StoredResponse, now: datetime
@@ -330,11 +340,13 @@ def _dialect_statements(dialect: str, build: Callable[[], Any]) -> _DialectState
 
 def _with_client(claim: Any) -> Any:
     """One row: the key ``claimed`` (NULL when not) beside the partner client's columns
-    (NULL when there is no such client) — the claim runs as a data-modifying CTE."""
+    (NULL when there is no such client) and whether it ``holds`` the grant named by
+    ``w_kind`` / ``w_id`` — the claim runs as a data-modifying CTE."""
     claimed = claim.cte("claimed")
     one = select(literal(1).label("one")).subquery("one")
+    holds = exists(_GRANTED.with_only_columns(literal(1))).label("holds")
     return select(
-        select(claimed.c.key).scalar_subquery().label("claimed"), *api_clients.c
+        select(claimed.c.key).scalar_subquery().label("claimed"), holds, *api_clients.c
     ).select_from(one.outerjoin(api_clients, api_clients.c.client_id == bindparam("w_client")))
 
 

@@ -16,7 +16,14 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import Connection, Engine
 
-from baoxian.api.model import ApiClient, GrantKind, KeyRecord, StoredResponse, Unauthenticated
+from baoxian.api.model import (
+    ApiClient,
+    GrantKind,
+    KeyRecord,
+    PartnerRead,
+    StoredResponse,
+    Unauthenticated,
+)
 from baoxian.api.repository import SqlApiRepository, purge_keys
 from baoxian.api.webhooks_service import WebhookService
 from baoxian.bootstrap import App
@@ -235,18 +242,24 @@ class IdempotencyStore:
         return Begun("busy") if found is None else _begun(self._opened(found), fingerprint)
 
     def claim_reading_client_in(
-        self, connection: Connection, owner: str, key: str, fingerprint: str, client_id: str
-    ) -> tuple[Begun, tuple[ApiClient | None] | None]:
-        """:meth:`claim_in` for a partner's request, reading the partner client in the same
-        statement when the key is new (PostgreSQL): what started, and — when it was read —
-        the client if it is still active (a one-tuple: ``(None,)`` when revoked or gone)."""
+        self,
+        connection: Connection,
+        owner: str,
+        key: str,
+        fingerprint: str,
+        client_id: str,
+        holds: tuple[GrantKind, str] | None = None,
+    ) -> tuple[Begun, PartnerRead | None]:
+        """:meth:`claim_in` for a partner's request, reading the partner client (and whether
+        it holds a grant on ``holds``) in the same statement when the key is new
+        (PostgreSQL): what started, and what was read."""
         repository = SqlApiRepository(connection)
-        claimed, found = repository.claim_key_reading_client(
-            owner, key, fingerprint, self.clock(), client_id
+        claimed, found, held = repository.claim_key_reading_client(
+            owner, key, fingerprint, self.clock(), client_id, holds
         )
         if not claimed:
             return self.claim_in(connection, owner, key, fingerprint), None
-        return Begun("started"), (found[0] if found and found[0].active else None,)
+        return Begun("started"), PartnerRead(found[0] if found and found[0].active else None, held)
 
     def complete_in(
         self,

@@ -55,7 +55,7 @@ async def issue_policy(
     def work(tx: Transaction) -> Response:
         quote_id = body.quote_id
         if tx.who.kind == "partner":
-            access.require_partner_grant(ctx, tx.who, "quote", quote_id, tx.connection)
+            access.require_partner_grant(ctx, tx.who, "quote", quote_id, tx.connection, tx.held)
         else:
             access.quote(ctx, tx.who, quote_id)
         try:
@@ -67,7 +67,7 @@ async def issue_policy(
         tx.grant(("policy", policy.policy_number))
         return json_response(policy_public(policy), 201)
 
-    return await run_once_in_pool(ctx, request, bearer, work)
+    return await run_once_in_pool(ctx, request, bearer, work, holds=("quote", body.quote_id))
 
 
 @router.get("/policies", response_model=list[PolicyPublic])
