@@ -247,6 +247,17 @@ def _add_if_new(dialect: str) -> Any:
     return dialect_insert(parties).on_conflict_do_nothing().returning(parties.c.party_id)
 
 
+@cache
+def _policy_with_unit() -> Any:
+    """PostgreSQL: a policy and its one unit in one ``INSERT``, built once (the policy's
+    insert is a data-modifying CTE; the unit's foreign key is checked at the end of the
+    statement).  Parameters: ``p_<column>`` for the policy, ``u_<column>`` for the unit."""
+    policy = {c: bindparam(f"p_{c}", type_=policies.c[c].type) for c in POLICY_COLUMNS}
+    unit = {c: bindparam(f"u_{c}", type_=policy_units.c[c].type) for c in UNIT_COLUMNS}
+    new_policy = insert(policies).values(policy).cte("new_policy")
+    return insert(policy_units).values(unit).add_cte(new_policy)
+
+
 # --------------------------------------------------------------------------- insured units
 
 
@@ -671,15 +682,24 @@ class SqlPolicyRepository:
         units are those the policies are issued with: no enrolment batch, covered from the
         start (members who join later come through the enrolment stores)."""
         now = self._clock()
+        added_on = local_date(now)
+        if len(new_policies) == 1 and self._connection.dialect.name == "postgresql":
+            policy = new_policies[0]
+            units = list(_unit_rows(policy.policy_number, _units_content(policy), added_on, None))
+            if len(units) == 1:  # one issued through the API: one statement
+                row = _policy_row(policy, self._cipher, now)
+                params = {f"p_{c}": v for c, v in zip(POLICY_COLUMNS, row, strict=True)}
+                params.update({f"u_{c}": v for c, v in zip(UNIT_COLUMNS, units[0], strict=True)})
+                self._connection.execute(_policy_with_unit(), params)
+                return 1
         rows = (_policy_row(policy, self._cipher, now) for policy in new_policies)
         count = write_rows(self._connection, policies, rows, POLICY_COLUMNS)
-        added_on = local_date(now)
-        units = (
+        every_unit = (
             row
             for policy in new_policies
             for row in _unit_rows(policy.policy_number, _units_content(policy), added_on, None)
         )
-        write_rows(self._connection, policy_units, units, UNIT_COLUMNS)
+        write_rows(self._connection, policy_units, every_unit, UNIT_COLUMNS)
         return count
 
     def get(self, policy_number: str) -> Policy:
