@@ -107,8 +107,8 @@ def test_a_quote_claims_its_key_with_the_client_and_writes_its_events_at_once(
     "blank_engine", [pytest.param("postgres", marks=pytest.mark.postgres)], indirect=True
 )
 def test_an_issue_checks_the_quotes_grant_with_its_key(partner: Api) -> None:
-    """Seven statements (the policy number's block aside): the key's claim reads the client
-    and whether it holds the quote; the quote, the holder, the quote marked issued, the
+    """Six statements (the policy number's block aside): the key's claim reads the client
+    and whether it holds the quote; the quote with its holder, the quote marked issued, the
     policy with its unit, the event, the grant with the answer."""
     partner.policy()  # warm, and the first block of numbers
     quote = partner.quote(resident_id("11010819900715002"), "13987654321", "李四")
@@ -118,7 +118,6 @@ def test_an_issue_checks_the_quotes_grant_with_its_key(partner: Api) -> None:
     assert seen == [
         "WITH key_lock AS",
         "SELECT quotes.quote_id, quotes.holder_id,",
-        "SELECT parties.party_id, parties.kind,",
         "UPDATE quotes SET",
         "WITH new_policy AS",
         "INSERT INTO events",

@@ -65,8 +65,13 @@ class FakeParties:
 
 
 class FakeQuotes:
-    def __init__(self, data: dict[str, Quote]) -> None:
+    def __init__(self, data: dict[str, Quote], parties: dict[str, Party]) -> None:
         self.data = data
+        self.parties = parties
+
+    def get_with_holder(self, quote_id: str) -> tuple[Quote, Party]:
+        quote = self.get(quote_id)
+        return quote, self.parties[quote.holder_id]
 
     def add(self, quote: Quote) -> None:
         self.data[quote.quote_id] = quote
@@ -164,7 +169,7 @@ class FakeUnitOfWork:
         self.sequence_work = dict(self.store.sequences)
         parties, quotes, policies, events = self.work
         self.parties = FakeParties(parties)
-        self.quotes = FakeQuotes(quotes)
+        self.quotes = FakeQuotes(quotes, parties)
         self.policies = FakePolicies(policies, self.store.policies)
         self.events = FakeEvents(events)
         self.sequences = FakeSequences(self.sequence_work)

@@ -243,7 +243,7 @@ class JoinedUnitOfWork(SqlUnitOfWork):
         connection = self._joined
         self._connection = connection
         self.parties = SqlPartyRepository(connection, self._cipher, self._clock)
-        self.quotes = SqlQuoteRepository(connection, self._clock)
+        self.quotes = SqlQuoteRepository(connection, self._clock, self._cipher)
         self.policies = SqlPolicyRepository(connection, self._cipher, self._clock)
         self.events = SqlEventLog(connection, buffered=True)
         self.sequences = self._numbers or SqlSequences(connection)  # type: ignore[assignment]

@@ -387,9 +387,21 @@ def _quote_values(quote: Quote) -> dict[str, Any]:
 
 
 class SqlQuoteRepository:
-    def __init__(self, connection: Connection, clock: Clock) -> None:
+    def __init__(
+        self, connection: Connection, clock: Clock, cipher: FieldCipher | None = None
+    ) -> None:
         self._connection = connection
         self._clock = clock
+        self._cipher = cipher  # for the holder read with a quote
+
+    def get_with_holder(self, quote_id: str) -> tuple[Quote, Party]:
+        """The quote and its holder as registered now, in one read."""
+        if self._cipher is None:
+            raise RuntimeError("reading a quote's holder needs the field cipher")
+        row = self._connection.execute(_QUOTE_WITH_HOLDER, {"w_id": quote_id}).one_or_none()
+        if row is None:
+            raise _not_found("quote.not_found", "投保单", "quote", quote_id)
+        return _quote_from_row(row), _party_from_row(row, self._cipher)
 
     def add(self, quote: Quote) -> None:
         now = self._clock()
@@ -433,6 +445,14 @@ class SqlQuoteRepository:
             )
 
 
+_QUOTE_WITH_HOLDER = (
+    select(
+        *(quotes.c[c] for c in ("quote_id", "holder_id", "status", "data", "policy_number")),
+        *(c for c in parties.c if c.name not in ("created_at",)),
+    )
+    .join_from(quotes, parties, parties.c.party_id == quotes.c.holder_id)
+    .where(quotes.c.quote_id == bindparam("w_id"))
+)
 _MARK_ISSUED = (
     update(quotes)
     .where(
@@ -1048,7 +1068,7 @@ class SqlUnitOfWork:
         connection.begin()
         self._connection = connection
         self.parties = SqlPartyRepository(connection, self._cipher, self._clock)
-        self.quotes = SqlQuoteRepository(connection, self._clock)
+        self.quotes = SqlQuoteRepository(connection, self._clock, self._cipher)
         self.policies = SqlPolicyRepository(connection, self._cipher, self._clock)
         self.events = SqlEventLog(connection)
         self.sequences = SqlSequences(connection)

@@ -267,13 +267,12 @@ class PolicyService:
         same quote twice returns the same policy.  ``within``: units of work of the caller's
         (e.g. joined to its transaction)."""
         with (within or self.uow)() as uow:
-            found = uow.quotes.get(quote_id)
+            found, holder = uow.quotes.get_with_holder(quote_id)
             if found.status is QuoteStatus.ISSUED and found.policy_number is not None:
                 return uow.policies.get(found.policy_number)
             q = found.quotation
             series = number_series(q.product_code, q.start_date)
             number = policy_number(q.product_code, q.start_date, uow.sequences.next_value(series))
-            holder = uow.parties.get(found.holder_id)
             term_months = self.catalog.plan(q.product_code, q.plan_version).plan.term_months
             policy = issue(found, number, holder, term_months, group or found.group)
             issued = mark_issued(found, number)  # refused unless accepted
