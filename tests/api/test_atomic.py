@@ -18,7 +18,7 @@ from sqlalchemy import Engine, event, func, select
 from baoxian.api.atomic import JoinedUnitOfWork
 from baoxian.api.services import api_access
 from baoxian.bootstrap import App
-from baoxian.policies.repository import SqlQuoteRepository, SqlUnitOfWork
+from baoxian.policies.repository import SqlPartyRepository, SqlQuoteRepository, SqlUnitOfWork
 from baoxian.store.sequences import BlockSequences, block_sequences
 from baoxian.store.tables import events
 from tests.api.conftest import Api, Clock, quote_body
@@ -315,3 +315,32 @@ def test_one_quote_issued_twice_at_the_same_moment_becomes_one_policy(
     issued = next(a for a in answers if a.status_code == 201).json()["policy_number"]
     retried = partner.post("/policies", {"quote_id": quote["quote_id"]}, key="issue-twice-1")
     assert retried.status_code == 201 and retried.json()["policy_number"] == issued
+
+
+@pytest.mark.parametrize(
+    "blank_engine", [pytest.param("postgres", marks=pytest.mark.postgres)], indirect=True
+)
+def test_a_new_person_quoted_twice_at_the_same_moment_is_one_party_for_both(
+    partner: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The first request's insert is held open (slowed) while the second arrives: the
+    second's insert waits for it, does nothing, and finds the person just registered."""
+    original = SqlPartyRepository.add_if_new
+
+    def slow_add(self: SqlPartyRepository, party: Any) -> bool:
+        added = original(self, party)
+        time.sleep(0.3)
+        return added
+
+    monkeypatch.setattr(SqlPartyRepository, "add_if_new", slow_add)
+    start = threading.Barrier(2)
+
+    def send(_: int) -> Any:
+        start.wait()
+        return partner.post("/quotes", quote_body())
+
+    with ThreadPoolExecutor(2) as pool:
+        answers = list(pool.map(send, range(2)))
+    assert [a.status_code for a in answers] == [201, 201]
+    assert answers[0].json()["holder_id"] == answers[1].json()["holder_id"]
+    assert count_events(partner.app, "party.registered") == 1
