@@ -202,15 +202,7 @@ class SqlApiRepository:
         return KeyRecord(row.owner, row.key, row.fingerprint, row.state, row.created_at, response)
 
     def complete_key(self, owner: str, key: str, response: StoredResponse, now: datetime) -> None:
-        params = {
-            "w_owner": owner,
-            "w_key": key,
-            "p_status": response.status,
-            "p_type": response.media_type,
-            "p_body": response.body,
-            "p_now": now,
-        }
-        self._connection.execute(_COMPLETE, params)
+        self._connection.execute(_COMPLETE, _answer(owner, key, response, now))
 
     def complete_key_granting(
         self,
@@ -229,12 +221,7 @@ class SqlApiRepository:
             return
         wanted = sorted(set(objects))
         params = {
-            "w_owner": owner,
-            "w_key": key,
-            "p_status": response.status,
-            "p_type": response.media_type,
-            "p_body": response.body,
-            "p_now": now,
+            **_answer(owner, key, response, now),
             "g_client": client_id,
             "g_kinds": [kind for kind, _ in wanted],
             "g_ids": [object_id for _, object_id in wanted],
@@ -359,6 +346,18 @@ def _statements(connection: Connection) -> _DialectStatements:
     from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
     return _dialect_statements(name, sqlite_insert)
+
+
+def _answer(owner: str, key: str, response: StoredResponse, now: datetime) -> dict[str, Any]:
+    """The parameters of :data:`_COMPLETE`: the key and its stored answer."""
+    return {
+        "w_owner": owner,
+        "w_key": key,
+        "p_status": response.status,
+        "p_type": response.media_type,
+        "p_body": response.body,
+        "p_now": now,
+    }
 
 
 def _lock_id(owner: str, key: str) -> int:

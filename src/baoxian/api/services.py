@@ -9,7 +9,7 @@ import re
 import secrets
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Literal
 
 from argon2 import PasswordHasher
@@ -233,6 +233,13 @@ class IdempotencyStore:
         now = self.clock()
         if repository.claim_key_unless_running(owner, key, fingerprint, now):
             return Begun("started")
+        return self._not_claimed(repository, owner, key, fingerprint, now)
+
+    def _not_claimed(
+        self, repository: SqlApiRepository, owner: str, key: str, fingerprint: str, now: datetime
+    ) -> Begun:
+        """The key was not claimed: its stored answer, a refusal, ``busy`` — or, when it
+        expired, claimed now after all."""
         found = repository.key(owner, key)
         if found is not None and found.created_at < now - self.ttl:
             repository.release_key(owner, key, created_before=now - self.ttl)
@@ -254,11 +261,12 @@ class IdempotencyStore:
         it holds a grant on ``holds``) in the same statement when the key is new
         (PostgreSQL): what started, and what was read."""
         repository = SqlApiRepository(connection)
+        now = self.clock()
         claimed, found, held = repository.claim_key_reading_client(
-            owner, key, fingerprint, self.clock(), client_id, holds
+            owner, key, fingerprint, now, client_id, holds
         )
         if not claimed:
-            return self.claim_in(connection, owner, key, fingerprint), None
+            return self._not_claimed(repository, owner, key, fingerprint, now), None
         return Begun("started"), PartnerRead(found[0] if found and found[0].active else None, held)
 
     def complete_in(
