@@ -7,10 +7,10 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
 from sqlalchemy import Engine, event, func, select
@@ -23,6 +23,9 @@ from baoxian.store.sequences import BlockSequences, block_sequences
 from baoxian.store.tables import events
 from tests.api.conftest import Api, Clock, quote_body
 from tests.store.conftest import resident_id
+
+T = TypeVar("T")
+R = TypeVar("R")
 
 
 def count_events(app: App, event_type: str) -> int:
@@ -221,16 +224,38 @@ def test_issues_through_the_api_get_distinct_numbers(partner: Api) -> None:
     assert len(set(numbers)) == 2
 
 
+def at_once(send: Callable[[T], R], items: Sequence[T]) -> list[R]:
+    """``send`` for each item, each from its own thread, all released at the same moment."""
+    start = threading.Barrier(len(items))
+
+    def released(item: T) -> R:
+        start.wait()
+        return send(item)
+
+    with ThreadPoolExecutor(len(items)) as pool:
+        return list(pool.map(released, items))
+
+
+def slowed(monkeypatch: pytest.MonkeyPatch, owner: type, name: str) -> None:
+    """``owner.name`` sleeps 0.3 s after it returns: two requests arriving together are
+    forced to overlap just after it."""
+    original = getattr(owner, name)
+
+    def slow(self: Any, *args: Any) -> Any:
+        found = original(self, *args)
+        time.sleep(0.3)
+        return found
+
+    monkeypatch.setattr(owner, name, slow)
+
+
 def quotes_at_once(partner: Api, people: list[str]) -> list[int]:
     """A quote for each of ``people`` (身份证号), all sent at the same moment; the statuses."""
-    start = threading.Barrier(len(people))
 
     def send(id_number: str) -> int:
-        start.wait()
         return partner.post("/quotes", quote_body(id_number, "13812345678", "王建国")).status_code
 
-    with ThreadPoolExecutor(len(people)) as pool:
-        return list(pool.map(send, people))
+    return at_once(send, people)
 
 
 def test_quotes_for_different_people_at_the_same_moment_all_succeed(partner: Api) -> None:
@@ -241,14 +266,7 @@ def test_quotes_for_different_people_at_the_same_moment_all_succeed(partner: Api
 
 
 def test_the_same_new_person_quoted_twice_at_once_is_registered_once(partner: Api) -> None:
-    start = threading.Barrier(2)
-
-    def send(_: int) -> int:
-        start.wait()
-        return partner.post("/quotes", quote_body()).status_code
-
-    with ThreadPoolExecutor(2) as pool:
-        statuses = sorted(pool.map(send, range(2)))
+    statuses = sorted(at_once(lambda _: partner.post("/quotes", quote_body()).status_code, [0, 1]))
     assert statuses in ([201, 201], [201, 409])  # 409: retry, the key stays free
     assert count_events(partner.app, "party.registered") == 1
 
@@ -292,22 +310,12 @@ def test_one_quote_issued_twice_at_the_same_moment_becomes_one_policy(
     (the read is slowed to force it): the second waits for the first's row lock, finds the
     quote issued and answers a retryable 409; its retry returns the same policy."""
     quote = partner.quote()
-    original = SqlQuoteRepository.get
-
-    def slow_get(self: SqlQuoteRepository, quote_id: str) -> Any:
-        found = original(self, quote_id)
-        time.sleep(0.3)
-        return found
-
-    monkeypatch.setattr(SqlQuoteRepository, "get", slow_get)
-    start = threading.Barrier(2)
+    slowed(monkeypatch, SqlQuoteRepository, "get_with_holder")
 
     def send(n: int) -> Any:
-        start.wait()
         return partner.post("/policies", {"quote_id": quote["quote_id"]}, key=f"issue-twice-{n}")
 
-    with ThreadPoolExecutor(2) as pool:
-        answers = list(pool.map(send, range(2)))
+    answers = at_once(send, [0, 1])
     assert sorted(a.status_code for a in answers) == [201, 409]
     refused = next(a for a in answers if a.status_code == 409)
     assert refused.json()["code"] == "quote.issued_meanwhile"
@@ -325,22 +333,8 @@ def test_a_new_person_quoted_twice_at_the_same_moment_is_one_party_for_both(
 ) -> None:
     """The first request's insert is held open (slowed) while the second arrives: the
     second's insert waits for it, does nothing, and finds the person just registered."""
-    original = SqlPartyRepository.add_if_new
-
-    def slow_add(self: SqlPartyRepository, party: Any) -> bool:
-        added = original(self, party)
-        time.sleep(0.3)
-        return added
-
-    monkeypatch.setattr(SqlPartyRepository, "add_if_new", slow_add)
-    start = threading.Barrier(2)
-
-    def send(_: int) -> Any:
-        start.wait()
-        return partner.post("/quotes", quote_body())
-
-    with ThreadPoolExecutor(2) as pool:
-        answers = list(pool.map(send, range(2)))
+    slowed(monkeypatch, SqlPartyRepository, "add_if_new")
+    answers = at_once(lambda _: partner.post("/quotes", quote_body()), [0, 1])
     assert [a.status_code for a in answers] == [201, 201]
     assert answers[0].json()["holder_id"] == answers[1].json()["holder_id"]
     assert count_events(partner.app, "party.registered") == 1
