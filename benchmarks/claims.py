@@ -64,8 +64,7 @@ from baoxian.shared.identity import birth_date_from_id, gender_from_id
 from baoxian.shared.ids import new_id
 from baoxian.shared.money import Money
 from baoxian.store.crypto import FieldCipher
-from baoxian.store.migrate import upgrade
-from enrol import DEFAULT_POSTGRES, START, drop_schema, fresh_engine, open_programme
+from enrol import DEFAULT_POSTGRES, START, migrated_store, open_programme
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -96,57 +95,44 @@ def single_claim(insured: list[tuple[str, str]], n: int) -> HealthClaim:
 def run_one(database: str, count: int, postgres_url: str, history: int = 300) -> dict[str, object]:
     catalog = Catalog(CatalogRepository(ROOT / "catalog"))
     cipher = FieldCipher.from_encoded(FieldCipher.generate_key())
-    with tempfile.TemporaryDirectory() as tmp:
-        engine, schema = fresh_engine(database, Path(tmp), postgres_url)
-        try:
-            upgrade(engine)
-            clock = lambda: datetime.now(UTC)  # noqa: E731
-            policies = PolicyService(SqlUnitOfWorkFactory(engine, cipher), catalog, clock, new_id)
-            claims = ClaimService(
-                SqlClaimsUnitOfWorkFactory(engine), policies, catalog, clock, new_id
+    with migrated_store(database, postgres_url) as (engine, _folder):
+        clock = lambda: datetime.now(UTC)  # noqa: E731
+        policies = PolicyService(SqlUnitOfWorkFactory(engine, cipher), catalog, clock, new_id)
+        claims = ClaimService(SqlClaimsUnitOfWorkFactory(engine), policies, catalog, clock, new_id)
+        people = list(generate_people(5, 50, as_of=date(2026, 1, 1), city=city_by_code("110000")))
+        insured = []
+        for p in people:
+            person = policies.register_person(
+                p.name, p.id_number, p.mobile, medical_insurance_city="110000"
             )
-            people = list(
-                generate_people(5, 50, as_of=date(2026, 1, 1), city=city_by_code("110000"))
-            )
-            insured = []
-            for p in people:
-                person = policies.register_person(
-                    p.name, p.id_number, p.mobile, medical_insurance_city="110000"
+            q = policies.create_quote(
+                QuoteInput(
+                    "BJ-HMB",
+                    person.party_id,
+                    date(2026, 1, 1),
+                    (InsuredInput("person", person.party_id),),
                 )
-                q = policies.create_quote(
-                    QuoteInput(
-                        "BJ-HMB",
-                        person.party_id,
-                        date(2026, 1, 1),
-                        (InsuredInput("person", person.party_id),),
-                    )
-                )
-                insured.append((policies.issue_policy(q.quote_id).policy_number, person.party_id))
-            for n in range(history):  # earlier claims: peers and a provider profile
-                warm = single_claim(insured, count + n)
-                claims.report(warm, channel="api")
-                claims.decide(warm.claim_id)
-            # a fresh service computes the book statistics over that history once, as a
-            # running process would; with them the anomaly model scores every claim
-            claims = ClaimService(
-                SqlClaimsUnitOfWorkFactory(engine), policies, catalog, clock, new_id
             )
-            claims.book_stats()
-            claims.anomaly_model()  # fitted once per process (≈0.6 s), at start-up not here
-            latencies, routes = [], Counter[str]()
-            for n in range(count):
-                claim = single_claim(insured, n)
-                began = time.perf_counter()
-                claims.report(claim, channel="api")
-                decided = claims.decide(claim.claim_id)
-                latencies.append((time.perf_counter() - began) * 1000)
-                review = decided.review or {}
-                scored = review.get("anomaly_score") is not None
-                routes[f"{review.get('outcome')}{'' if scored else ' (unscored)'}"] += 1
-        finally:
-            engine.dispose()
-            if database == "postgres":
-                drop_schema(postgres_url, schema)
+            insured.append((policies.issue_policy(q.quote_id).policy_number, person.party_id))
+        for n in range(history):  # earlier claims: peers and a provider profile
+            warm = single_claim(insured, count + n)
+            claims.report(warm, channel="api")
+            claims.decide(warm.claim_id)
+        # a fresh service computes the book statistics over that history once, as a
+        # running process would; with them the anomaly model scores every claim
+        claims = ClaimService(SqlClaimsUnitOfWorkFactory(engine), policies, catalog, clock, new_id)
+        claims.book_stats()
+        claims.anomaly_model()  # fitted once per process (≈0.6 s), at start-up not here
+        latencies, routes = [], Counter[str]()
+        for n in range(count):
+            claim = single_claim(insured, n)
+            began = time.perf_counter()
+            claims.report(claim, channel="api")
+            decided = claims.decide(claim.claim_id)
+            latencies.append((time.perf_counter() - began) * 1000)
+            review = decided.review or {}
+            scored = review.get("anomaly_score") is not None
+            routes[f"{review.get('outcome')}{'' if scored else ' (unscored)'}"] += 1
     return {
         "database": database,
         "claims": count,
@@ -325,41 +311,32 @@ def run_batch(database: str, drawn_file: Path, postgres_url: str, workers: int) 
     with drawn_file.open("rb") as handle:
         drawn: list[Drawn] = pickle.load(handle)
     count = len(drawn)
-    with tempfile.TemporaryDirectory() as tmp:
-        engine, schema = fresh_engine(database, Path(tmp), postgres_url)
-        try:
-            upgrade(engine)
-            began = time.perf_counter()
-            n_property = max(1, round(count * PROPERTY_SHARE))
-            _number, health = enrol_members(
-                engine, cipher, catalog, drawn[: count - n_property], 2026
-            )
-            policies = PolicyService(
-                SqlUnitOfWorkFactory(engine, cipher), catalog, lambda: datetime.now(UTC), new_id
-            )
-            sites = property_book(policies, max(20, n_property // 10), 2026)
-            kinds = {d.claim.claim_id: d.kind for d in drawn}
-            batch: list[Claim] = [*health, *property_claims(sites, n_property, 2026)]
-            batch.sort(key=lambda c: (c.loss_date, c.claim_id))
-            del drawn, health
-            book_s = time.perf_counter() - began
-            gc.collect()
+    with migrated_store(database, postgres_url) as (engine, _folder):
+        began = time.perf_counter()
+        n_property = max(1, round(count * PROPERTY_SHARE))
+        _number, health = enrol_members(engine, cipher, catalog, drawn[: count - n_property], 2026)
+        policies = PolicyService(
+            SqlUnitOfWorkFactory(engine, cipher), catalog, lambda: datetime.now(UTC), new_id
+        )
+        sites = property_book(policies, max(20, n_property // 10), 2026)
+        kinds = {d.claim.claim_id: d.kind for d in drawn}
+        batch: list[Claim] = [*health, *property_claims(sites, n_property, 2026)]
+        batch.sort(key=lambda c: (c.loss_date, c.claim_id))
+        del drawn, health
+        book_s = time.perf_counter() - began
+        gc.collect()
 
-            cpu = cpu_seconds()
-            began = time.perf_counter()
-            result = decide_batch(engine, policies, catalog, batch, workers=workers)
-            seconds = time.perf_counter() - began
-            parent_cpu, workers_cpu = (
-                after - before for after, before in zip(cpu_seconds(), cpu, strict=True)
-            )
-            began = time.perf_counter()
-            again = decide_batch(engine, policies, catalog, batch, workers=workers)
-            rerun = time.perf_counter() - began
-            caught = fraud_caught(engine, kinds)
-        finally:
-            engine.dispose()
-            if database == "postgres":
-                drop_schema(postgres_url, schema)
+        cpu = cpu_seconds()
+        began = time.perf_counter()
+        result = decide_batch(engine, policies, catalog, batch, workers=workers)
+        seconds = time.perf_counter() - began
+        parent_cpu, workers_cpu = (
+            after - before for after, before in zip(cpu_seconds(), cpu, strict=True)
+        )
+        began = time.perf_counter()
+        again = decide_batch(engine, policies, catalog, batch, workers=workers)
+        rerun = time.perf_counter() - began
+        caught = fraud_caught(engine, kinds)
     rate = result.decided / seconds
     chunks = sorted(result.chunk_seconds)
     own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss

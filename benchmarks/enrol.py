@@ -21,6 +21,8 @@ import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -92,29 +94,37 @@ def drop_schema(postgres_url: str, schema: str) -> None:
     admin.dispose()
 
 
-def run_one(database: str, count: int, seed: int, postgres_url: str) -> dict[str, object]:
-    catalog = Catalog(CatalogRepository(ROOT / "catalog"))
-    cipher = FieldCipher.from_encoded(FieldCipher.generate_key())
+@contextmanager
+def migrated_store(database: str, postgres_url: str) -> Iterator[tuple[Engine, Path]]:
+    """A fresh, migrated store — a SQLite file in a temporary folder, or a PostgreSQL schema
+    of its own — and the folder; disposed of (the schema dropped) afterwards."""
     with tempfile.TemporaryDirectory() as tmp:
         engine, schema = fresh_engine(database, Path(tmp), postgres_url)
         try:
             upgrade(engine)
-            uow = SqlUnitOfWorkFactory(engine, cipher)
-            policy_number = open_programme(uow, catalog)
-            began = time.perf_counter()
-            rows = members(count, seed)
-            generated = time.perf_counter() - began
-            service = EnrolmentService(uow=uow, catalog=catalog, clock=lambda: datetime.now(UTC))
-            began = time.perf_counter()
-            report = service.enrol(policy_number, rows, batch_id=f"bench-{seed}")
-            seconds = time.perf_counter() - began
-            began = time.perf_counter()
-            again = service.enrol(policy_number, rows, batch_id=f"bench-{seed}-rerun")
-            rerun = time.perf_counter() - began
+            yield engine, Path(tmp)
         finally:
             engine.dispose()
             if database == "postgres":
                 drop_schema(postgres_url, schema)
+
+
+def run_one(database: str, count: int, seed: int, postgres_url: str) -> dict[str, object]:
+    catalog = Catalog(CatalogRepository(ROOT / "catalog"))
+    cipher = FieldCipher.from_encoded(FieldCipher.generate_key())
+    with migrated_store(database, postgres_url) as (engine, _folder):
+        uow = SqlUnitOfWorkFactory(engine, cipher)
+        policy_number = open_programme(uow, catalog)
+        began = time.perf_counter()
+        rows = members(count, seed)
+        generated = time.perf_counter() - began
+        service = EnrolmentService(uow=uow, catalog=catalog, clock=lambda: datetime.now(UTC))
+        began = time.perf_counter()
+        report = service.enrol(policy_number, rows, batch_id=f"bench-{seed}")
+        seconds = time.perf_counter() - began
+        began = time.perf_counter()
+        again = service.enrol(policy_number, rows, batch_id=f"bench-{seed}-rerun")
+        rerun = time.perf_counter() - began
     rate = report.enrolled / seconds
     return {
         "database": database,

@@ -21,7 +21,6 @@ import random
 import resource
 import subprocess
 import sys
-import tempfile
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -36,8 +35,13 @@ from baoxian.policies.repository import SqlUnitOfWorkFactory
 from baoxian.policies.services import PolicyService
 from baoxian.shared.ids import new_id
 from baoxian.store.crypto import FieldCipher
-from baoxian.store.migrate import upgrade
-from enrol import DEFAULT_POSTGRES, START, drop_schema, fresh_engine, members, open_programme
+from enrol import (
+    DEFAULT_POSTGRES,
+    START,
+    members,
+    migrated_store,
+    open_programme,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 DIAGNOSES = ("K35.8", "I63.9", "J18.9", "S72.0", "K80.2", "N20.0", "I21.9", "C34.9")
@@ -84,36 +88,27 @@ def write_file(path: Path, ids: list[str], rows: int, seed: int) -> None:
 def run_one(database: str, count: int, rows: int, postgres_url: str) -> dict[str, object]:
     catalog = Catalog(CatalogRepository(ROOT / "catalog"))
     cipher = FieldCipher.from_encoded(FieldCipher.generate_key())
-    with tempfile.TemporaryDirectory() as tmp:
-        engine, schema = fresh_engine(database, Path(tmp), postgres_url)
-        try:
-            upgrade(engine)
-            uow = SqlUnitOfWorkFactory(engine, cipher)
-            number = open_programme(uow, catalog)
-            people = members(count, 2026)
-            EnrolmentService(uow=uow, catalog=catalog, clock=lambda: datetime.now(UTC)).enrol(
-                number, people, batch_id="bench", effective=START
-            )
-            path = Path(tmp) / "settlement.csv"
-            write_file(path, [p.id_number for p in people], rows, 7)
-            clock = lambda: datetime.now(UTC)  # noqa: E731
-            policies = PolicyService(uow, catalog, clock, new_id)
-            claims = ClaimService(
-                SqlClaimsUnitOfWorkFactory(engine), policies, catalog, clock, new_id
-            )
-            began = time.perf_counter()
-            parsed = read_settlement(path)
-            read_s = time.perf_counter() - began
-            began = time.perf_counter()
-            result = import_settlement(claims, parsed, engine, cipher, product="BJ-HMB")
-            import_s = time.perf_counter() - began
-            began = time.perf_counter()
-            again = import_settlement(claims, read_settlement(path), engine, cipher)
-            rerun_s = time.perf_counter() - began
-        finally:
-            engine.dispose()
-            if database == "postgres":
-                drop_schema(postgres_url, schema)
+    with migrated_store(database, postgres_url) as (engine, tmp):
+        uow = SqlUnitOfWorkFactory(engine, cipher)
+        number = open_programme(uow, catalog)
+        people = members(count, 2026)
+        EnrolmentService(uow=uow, catalog=catalog, clock=lambda: datetime.now(UTC)).enrol(
+            number, people, batch_id="bench", effective=START
+        )
+        path = tmp / "settlement.csv"
+        write_file(path, [p.id_number for p in people], rows, 7)
+        clock = lambda: datetime.now(UTC)  # noqa: E731
+        policies = PolicyService(uow, catalog, clock, new_id)
+        claims = ClaimService(SqlClaimsUnitOfWorkFactory(engine), policies, catalog, clock, new_id)
+        began = time.perf_counter()
+        parsed = read_settlement(path)
+        read_s = time.perf_counter() - began
+        began = time.perf_counter()
+        result = import_settlement(claims, parsed, engine, cipher, product="BJ-HMB")
+        import_s = time.perf_counter() - began
+        began = time.perf_counter()
+        again = import_settlement(claims, read_settlement(path), engine, cipher)
+        rerun_s = time.perf_counter() - began
     return {
         "database": database,
         "members": count,
