@@ -146,27 +146,8 @@ def test_reinstate_a_lapsed_policy(policy: str) -> None:
 
 def test_declare_dividends(policy: str) -> None:
     paid_through(policy, 12)  # the whole first year, 1,000.00 a month
-    code, out = run(
-        "billing",
-        "dividends",
-        "PENSION-ANN",
-        "--year",
-        "1",
-        "--declared",
-        "300",
-        "--on",
-        "2027-02-28",
-    )
+    declare = ("billing", "dividends", "PENSION-ANN", "--year", "1", "--declared", "300", "--on")
+    code, out = run(*declare, "2027-02-28")
     assert code == 1 and "billing.dividend_no_policies" in out  # the year has not ended
-    code, out = run(
-        "billing",
-        "dividends",
-        "PENSION-ANN",
-        "--year",
-        "1",
-        "--declared",
-        "300",
-        "--on",
-        "2027-03-02",
-    )
+    code, out = run(*declare, "2027-03-02")
     assert code == 0 and "allocated ¥300.00 至 to 1 张保单 policies" in out and policy in out
