@@ -33,6 +33,7 @@ import tempfile
 import time
 import uuid
 from collections import Counter, defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -305,7 +306,14 @@ def property_claims(sites: list[tuple[str, str, Money]], count: int, seed: int) 
     return out
 
 
-def run_batch(database: str, drawn_file: Path, postgres_url: str, workers: int) -> dict[str, Any]:
+def run_batch(
+    database: str,
+    drawn_file: Path,
+    postgres_url: str,
+    workers: int,
+    after: Callable[[Engine], None] | None = None,
+) -> dict[str, Any]:
+    """The timed batch and its re-run; ``after`` reads the store before it is dropped."""
     catalog = Catalog(CatalogRepository(ROOT / "catalog"))
     cipher = FieldCipher.from_encoded(FieldCipher.generate_key())
     with drawn_file.open("rb") as handle:
@@ -337,6 +345,8 @@ def run_batch(database: str, drawn_file: Path, postgres_url: str, workers: int) 
         again = decide_batch(engine, policies, catalog, batch, workers=workers)
         rerun = time.perf_counter() - began
         caught = fraud_caught(engine, kinds)
+        if after is not None:
+            after(engine)
     rate = result.decided / seconds
     chunks = sorted(result.chunk_seconds)
     own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss

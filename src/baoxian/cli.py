@@ -28,6 +28,7 @@ from baoxian.catalog.repository import Problem
 from baoxian.catalog.schema import Product, json_schema
 from baoxian.catalog.services import validate_catalog
 from baoxian.claims.case import ClaimCase
+from baoxian.claims.reasons import step_texts
 from baoxian.outreach.commands import outreach_app
 from baoxian.outreach.delivery_commands import add_delivery_commands
 from baoxian.policies.model import Beneficiary, Policy, Quote
@@ -1207,7 +1208,7 @@ def _print_claim(case: ClaimCase) -> None:
             "claim",
             "—",
             f"{Money.from_fen(reason['reduction_fen']).amount:,.2f}",
-            f"{reason['zh']} / {reason['en']}",
+            " / ".join(step_texts(reason)),
         )
     for item in case.eob["items"]:
         for step in item["steps"]:
@@ -1215,7 +1216,7 @@ def _print_claim(case: ClaimCase) -> None:
                 item["item"],
                 item["coverage"] or "—",
                 f"{Money.from_fen(step['reduction_fen']).amount:,.2f}",
-                f"{step['zh']} / {step['en']}",
+                " / ".join(step_texts(step)),
             )
         table.add_row(
             f"[bold]{item['item']}[/]",

@@ -81,7 +81,9 @@ def assessed(
     else:
         claimed = claim.assessed_loss
     paid = claimed if payable is None else M(payable)
-    steps = tuple(Step("HOSP", "c", rule, Money.ZERO, "原因", "reason") for rule in rules)
+    steps = tuple(
+        Step("HOSP", "c", rule, Money.ZERO, "drug_not_on_list", ("HOSP",)) for rule in rules
+    )
     item = ItemResult("HOSP", "c", claimed, paid, steps)
     outcome: Outcome = "decline" if paid.is_zero() else "pay" if paid == claimed else "partial"
     return Assessment(claim.claim_id, outcome, claimed, paid, (item,), (), Accumulators())

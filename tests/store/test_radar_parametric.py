@@ -13,6 +13,7 @@ from sqlalchemy import Engine
 
 from baoxian.claims.case import ClaimStatus
 from baoxian.claims.model import PropertyClaim
+from baoxian.claims.reasons import step_texts
 from baoxian.policies.repository import SqlUnitOfWorkFactory
 from baoxian.radar.services import claim_id_for
 from baoxian.shared.money import Money
@@ -96,10 +97,11 @@ def test_hato_pays_each_index_site_its_tier_once(world: World) -> None:
                 "rule": "claim.index_basis",
                 "coverage": "typhoon_index",
                 "reduction_fen": 0,
-                "zh": line.reason_zh,
-                "en": line.reason_en,
+                "text": "index_basis",
+                "args": [line.reason_zh, line.reason_en],
             }
         ]
+        assert step_texts(case.eob["items"][0]["steps"][0]) == (line.reason_zh, line.reason_en)
         assert case.eob["items"][0]["payable_fen"] == line.payout.fen
         assert [(p.kind, p.amount) for p in world.claims.payments(line.claim_id)] == [
             ("final", line.payout)

@@ -41,6 +41,7 @@ from baoxian.catalog.schema import PlanVersion, Product
 from baoxian.claims.case import ClaimCase
 from baoxian.claims.documents import Document
 from baoxian.claims.model import Claim, HealthClaim, claimed_amount
+from baoxian.claims.reasons import step_texts
 from baoxian.claims.repository import PaymentInstruction
 from baoxian.claims.schemas import ClaimFile
 from baoxian.outreach.model import Notice
@@ -853,11 +854,12 @@ def _eob(eob: Mapping[str, Any], names: Mapping[str, Bilingual]) -> EobPublic:
 
 
 def _step(step: Mapping[str, Any]) -> StepPublic:
+    zh, en = step_texts(step)
     return StepPublic(
         rule=str(step["rule"]),
         coverage=step.get("coverage"),
-        zh=str(step["zh"]),
-        en=str(step["en"]),
+        zh=zh,
+        en=en,
         reduction=money_text(Money.from_fen(int(step["reduction_fen"]))),
     )
 

@@ -72,8 +72,6 @@ from baoxian.claims.review import (
     ProviderProfile,
     ReviewContext,
     ReviewPolicy,
-    peer_stats,
-    provider_profiles,
     review,
 )
 from baoxian.claims.services import (
@@ -85,6 +83,7 @@ from baoxian.claims.services import (
     snapshot,
     staged,
 )
+from baoxian.claims.statistics import HealthHistory, book_statistics
 from baoxian.policies.model import Policy, PolicyStatus
 from baoxian.policies.services import PolicyService
 from baoxian.shared.clock import Clock, system_clock
@@ -283,12 +282,20 @@ class _Book:
     terms: _Terms | None = None
     archived: dict[int, _Insured] = field(default_factory=dict)  # claims of an earlier term
     tracks: dict[int, str] = field(default_factory=dict)  # fast track, where not ""
-    priors: dict[int, PriorClaim] = field(default_factory=dict)  # each claim as an earlier one
+    priors: dict[int, PriorClaim] = field(default_factory=dict)  # claims seen as earlier ones
     store_priors: dict[int, tuple[PriorClaim, ...]] = field(default_factory=dict)
     invoice_peers: dict[int, tuple[int, ...]] = field(default_factory=dict)
     insured_claims: dict[tuple[str, str], list[int]] = field(default_factory=dict)
     peers: Mapping[str, PeerStats] = field(default_factory=dict)
     providers: Mapping[str, ProviderProfile] = field(default_factory=dict)
+
+    def prior(self, index: int) -> PriorClaim:
+        """The batch's claim ``index`` as a later claim's review sees it (made where it is
+        first needed: in the worker deciding the later claim)."""
+        prior = self.priors.get(index)
+        if prior is None:
+            prior = self.priors[index] = prior_claim(self.batch[index])
+        return prior
 
     def result(self, watch: _Stopwatch, outcome: _Outcome) -> BatchResult:
         return BatchResult(
@@ -505,16 +512,16 @@ def _index_history(book: _Book, earlier: Sequence[PriorClaim]) -> None:
             book.store_priors[index] = tuple(earlier[p] for p in sorted(found))
 
 
-def _book_stats(book: _Book, history: list[PriorClaim]) -> None:
+def _book_stats(book: _Book, history: HealthHistory) -> None:
     """Peer statistics and provider profiles over the store's health claims and the batch's
-    (what ``ClaimService.book_stats`` computes from the store)."""
+    (what ``ClaimService.book_stats`` computes from the store), over columns."""
     batch = book.batch
     for index in book.todo:
-        prior = book.priors[index] = prior_claim(batch[index])
-        if isinstance(batch[index], HealthClaim):
-            history.append(prior)
-    book.peers = peer_stats((p.diagnosis, p.claimed) for p in history)
-    book.providers = provider_profiles(history, book.peers)
+        claim = batch[index]
+        if isinstance(claim, HealthClaim):
+            fen = claimed_amount(claim).fen
+            history.add(claim.diagnosis, fen, claim.provider, claim.invoice_no)
+    book.peers, book.providers = book_statistics(history)
 
 
 def _any_scorable(book: _Book, policy: ReviewPolicy | None) -> bool:
@@ -679,7 +686,7 @@ def _context(book: _Book, index: int, insured: _Insured) -> ReviewContext:
         insured_gender=insured.gender,
         insured_age=insured.age,
         original_inception=insured.inception,
-        prior_claims=(*book.store_priors.get(index, ()), *(book.priors[i] for i in earlier)),
+        prior_claims=(*book.store_priors.get(index, ()), *(book.prior(i) for i in earlier)),
         peer_stats=book.peers,
         provider_profiles=book.providers,
     )

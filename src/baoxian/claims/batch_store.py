@@ -41,6 +41,7 @@ from sqlalchemy.exc import IntegrityError
 from baoxian.claims.model import Accumulators
 from baoxian.claims.repository import SqlClaimRepository, claim_from_json, prior_claim
 from baoxian.claims.review import PriorClaim
+from baoxian.claims.statistics import HealthHistory
 from baoxian.claims.tables import claim_ledgers, claims, payments
 from baoxian.policies.model import PolicyStatus
 from baoxian.policies.repository import covered_from_column
@@ -202,7 +203,7 @@ class Stored:
     units: dict[tuple[str, str], StoredUnit]
     ledgers: dict[LedgerKey, tuple[Accumulators, int]]
     earlier: list[PriorClaim]  # of the batch's insureds or invoices, in the service's order
-    history: list[PriorClaim]  # every health claim of the book (peer statistics)
+    history: HealthHistory  # every health claim of the book (peer statistics)
 
 
 class BatchStore:
@@ -262,7 +263,7 @@ class BatchStore:
         ledgers = self._ledgers_of_insureds()
         lap("read_policies")
         if not review:
-            return Stored(headers, units, ledgers, [], [])
+            return Stored(headers, units, ledgers, [], HealthHistory())
         earlier = self._earlier_claims()
         history = SqlClaimRepository(self.connection, system_clock).book_history()
         lap("read_claims")

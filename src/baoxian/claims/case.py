@@ -183,7 +183,8 @@ def review_json(result: Review) -> dict[str, Any]:
 
 
 def eob_json(assessment: Assessment) -> dict[str, Any]:
-    """The explanation of benefits as stored and shown (every step with its reason)."""
+    """The explanation of benefits as stored (every step with the code and arguments of its
+    reason; ``reasons.step_texts`` gives its zh/en)."""
     return {
         "outcome": assessment.outcome,
         "claimed_fen": assessment.claimed.fen,
@@ -203,12 +204,14 @@ def eob_json(assessment: Assessment) -> dict[str, Any]:
 
 
 def _step_json(step: Step) -> dict[str, Any]:
+    """A step as stored: its wording as a code and arguments (``reasons.step_texts``
+    renders the zh/en on read)."""
     return {
         "rule": step.rule,
         "coverage": step.coverage,
         "reduction_fen": step.reduction.fen,
-        "zh": step.zh,
-        "en": step.en,
+        "text": step.text,
+        "args": list(step.args),
     }
 
 

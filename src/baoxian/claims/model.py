@@ -17,6 +17,7 @@ from decimal import Decimal
 from typing import Literal
 
 from baoxian.catalog.schema import Coverage, PlanVersion
+from baoxian.claims.reasons import Arg, render
 from baoxian.shared.money import Money
 
 Outcome = Literal["pay", "partial", "decline"]
@@ -115,8 +116,16 @@ class Step:
     coverage: str | None
     rule: str
     reduction: Money
-    zh: str
-    en: str
+    text: str  # the wording (``reasons.WORDINGS``) and its arguments: rendered on read
+    args: tuple[Arg, ...] = ()
+
+    @property
+    def zh(self) -> str:
+        return render(self.text, self.args)[0]
+
+    @property
+    def en(self) -> str:
+        return render(self.text, self.args)[1]
 
 
 @dataclass(frozen=True, slots=True)
@@ -207,11 +216,6 @@ def _money(fen: int) -> Money:
     return money
 
 
-def _yuan(fen: int) -> Decimal:
-    """Fen as the yuan amount a Money would hold (two decimal places), for texts."""
-    return Decimal(fen).scaleb(-2)
-
-
 def _times(fen: int, ratio: tuple[int, int]) -> int:
     """``fen × numerator / denominator`` rounded half away from zero (``Money.times``)."""
     numerator, denominator = ratio
@@ -228,10 +232,8 @@ def _claim_gate(claim: Claim, cover: CoverSnapshot) -> Step | None:
             None,
             "claim.policy_not_in_force",
             claimed_amount(claim),
-            f"出险日 {claim.loss_date} 不在被保险人的保障期间"
-            f"（{cover.term_start} 至 {cover.term_end} 前一日）内，或保单已终止",
-            f"the date of loss {claim.loss_date} is outside the insured's cover "
-            f"({cover.term_start} to the day before {cover.term_end}) or the policy had ended",
+            "policy_not_in_force",
+            (str(claim.loss_date), str(cover.term_start), str(cover.term_end)),
         )
     return None
 
@@ -252,8 +254,8 @@ def _waiting_period_step(
         coverage.code,
         "claim.waiting_period",
         amount,
-        f"出险日在 {period.days} 天等待期内（{ends} 前），非意外不予赔付",
-        f"illness within the {period.days}-day waiting period (before {ends})",
+        "waiting_period",
+        (period.days, str(ends)),
     )
 
 
@@ -273,8 +275,8 @@ class _Annual:
 
     key: str
     fen: int
-    zh: str  # "<name> <amount> 元，本年已用 " — the amount used so far follows
-    en: str
+    text: str  # deductible_annual, or deductible_shared with the shared deductible's names
+    names: tuple[str, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -285,15 +287,15 @@ class _Cap:
     key: str
     fen: int
     applies_to: frozenset[str]
-    zh: str
-    en: str
+    text: str
+    args: tuple[Arg, ...]
 
 
 @dataclass(frozen=True, slots=True)
 class _Ratio:
     ratio: tuple[int, int]
-    zh: str
-    en: str
+    text: str
+    args: tuple[Arg, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -307,7 +309,6 @@ class _Benefit:
     designated_only: bool
     per_claim_fen: int | None
     per_claim_ratio: tuple[int, int] | None
-    per_claim_text: tuple[str, str]
     annual: tuple[_Annual, ...]
     ratios: tuple[_Ratio, _Ratio]  # standard, pre-existing condition
     sub_limits: tuple[_Cap, ...]
@@ -353,18 +354,18 @@ def _benefit(coverage: Coverage, plan: PlanVersion) -> _Benefit:
     annual = []
     if rule.annual is not None:
         annual.append(
-            _annual(
-                f"deductible:{coverage.code}", Money(rule.annual), "年度免赔额", "annual deductible"
+            _Annual(
+                f"deductible:{coverage.code}", _fen(Money(rule.annual)), "deductible_annual", ()
             )
         )
     if rule.shared is not None:
         shared = next(d for d in plan.shared_deductibles if d.code == rule.shared)
         annual.append(
-            _annual(
+            _Annual(
                 f"deductible:shared:{shared.code}",
-                Money(shared.annual),
-                f"共用年度免赔额（{shared.name.zh}）",
-                f"shared annual deductible ({shared.name.en})",
+                _fen(Money(shared.annual)),
+                "deductible_shared",
+                (shared.name.zh, shared.name.en),
             )
         )
     payout = coverage.payout_ratio
@@ -383,13 +384,13 @@ def _benefit(coverage: Coverage, plan: PlanVersion) -> _Benefit:
             if rule.per_claim_ratio_of_loss is None
             else rule.per_claim_ratio_of_loss.as_integer_ratio()
         ),
-        per_claim_text=_per_claim_text(fixed.amount),
         annual=tuple(annual),
         ratios=(
-            _Ratio(payout.standard.as_integer_ratio(), *_ratio_text(payout.standard, "", "")),
+            _Ratio(payout.standard.as_integer_ratio(), "co_payment", (f"{payout.standard:.0%}",)),
             _Ratio(
                 pre_existing.as_integer_ratio(),
-                *_ratio_text(pre_existing, "（既往症）", " (pre-existing condition)"),
+                "co_payment_pre_existing",
+                (f"{pre_existing:.0%}",),
             ),
         ),
         sub_limits=tuple(
@@ -397,8 +398,8 @@ def _benefit(coverage: Coverage, plan: PlanVersion) -> _Benefit:
                 f"limit:sub:{coverage.code}:{sub.code}",
                 Money(sub.amount),
                 frozenset(sub.applies_to),
-                f"分项限额「{sub.name.zh}」",
-                f"sub-limit '{sub.name.en}'",
+                "sub_limit",
+                (sub.name.zh, sub.name.en),
             )
             for sub in coverage.sub_limits
         ),
@@ -407,8 +408,8 @@ def _benefit(coverage: Coverage, plan: PlanVersion) -> _Benefit:
                 f"limit:shared:{shared.code}",
                 Money(shared.amount),
                 frozenset(),
-                f"共用保额「{shared.name.zh}」",
-                f"shared limit '{shared.name.en}'",
+                "shared_limit",
+                (shared.name.zh, shared.name.en),
             )
             for shared in plan.shared_limits
             if coverage.code in shared.coverages
@@ -417,29 +418,11 @@ def _benefit(coverage: Coverage, plan: PlanVersion) -> _Benefit:
     )
 
 
-def _annual(key: str, amount: Money, zh: str, en: str) -> _Annual:
-    return _Annual(
-        key,
-        _fen(amount),
-        f"{zh} {amount.amount:,} 元，本年已用 ",
-        f"{en} of {amount.amount:,} CNY, ",
-    )
-
-
-def _cap(key: str, amount: Money, applies_to: frozenset[str], zh: str, en: str) -> _Cap:
-    return _Cap(key, _fen(amount), applies_to, *_limit_text(amount.amount, zh, en))
-
-
-def _limit_text(amount: Decimal, zh: str, en: str) -> tuple[str, str]:
-    return f"超过{zh} {amount:,} 元的剩余额度", f"over what is left of the {en} of {amount:,} CNY"
-
-
-def _per_claim_text(amount: Decimal) -> tuple[str, str]:
-    return f"每次事故免赔额 {amount:,} 元", f"per-claim deductible of {amount:,} CNY"
-
-
-def _ratio_text(ratio: Decimal, note_zh: str, note_en: str) -> tuple[str, str]:
-    return f"按赔付比例 {ratio:.0%} 赔付{note_zh}", f"payout ratio {ratio:.0%}{note_en}"
+def _cap(
+    key: str, amount: Money, applies_to: frozenset[str], text: str, names: tuple[str, str]
+) -> _Cap:
+    fen = _fen(amount)
+    return _Cap(key, fen, applies_to, text, (*names, fen))
 
 
 def _benefit_for(
@@ -512,10 +495,12 @@ class _Ledger:
         self.amount -= by
         return by
 
-    def reduce(self, rule: str, by: int, coverage: str | None, zh: str, en: str) -> None:
+    def reduce(
+        self, rule: str, by: int, coverage: str | None, text: str, args: tuple[Arg, ...] = ()
+    ) -> None:
         taken = self.take(by)
         if taken:
-            self.steps.append(Step(self.item, coverage, rule, _money(taken), zh, en))
+            self.steps.append(Step(self.item, coverage, rule, _money(taken), text, args))
 
     def result(self, coverage: str | None) -> ItemResult:
         payable = self.claimed if not self.steps else _money(self.amount)
@@ -546,27 +531,26 @@ def _health_item(
             "claim.not_covered",
             ledger.amount,
             None,
-            f"费用类别「{item.category}」不属于本保单保障范围",
-            f"item category '{item.category}' is not covered by this policy",
+            "not_covered",
+            (item.category,),
         )
         return ledger.result(None)
     code = benefit.code
     waiting = _waiting_period_step(claim, benefit.coverage, cover, item, item.amount)
     if waiting is not None:
-        ledger.reduce(waiting.rule, ledger.amount, code, waiting.zh, waiting.en)
+        ledger.reduce(waiting.rule, ledger.amount, code, waiting.text, waiting.args)
         return ledger.result(code)
     ledger.reduce(
         "claim.paid_by_basic_insurance",
         _fen(item.paid_by_basic),
         code,
-        "基本医疗保险已支付部分先行扣除",
-        "amount already paid by basic medical insurance",
+        "paid_by_basic_insurance",
     )
     _eligible_item(benefit, item, ledger)
     _deductibles(benefit, used, per_claim, ledger, 0)
     ratio = benefit.ratios[claim.pre_existing]
     kept = _times(ledger.amount, ratio.ratio)
-    ledger.reduce("claim.co_payment", ledger.amount - kept, code, ratio.zh, ratio.en)
+    ledger.reduce("claim.co_payment", ledger.amount - kept, code, ratio.text, ratio.args)
     _limits(benefit, cover, used, ledger, item.code, item.category)
     return ledger.result(code)
 
@@ -577,16 +561,15 @@ def _eligible_item(benefit: _Benefit, item: BillItem, ledger: _Ledger) -> None:
             "claim.drug_not_on_list",
             ledger.amount,
             benefit.code,
-            f"药品 {item.code} 不在本产品特药清单内",
-            f"drug {item.code} is not on the product's special-drug list",
+            "drug_not_on_list",
+            (item.code,),
         )
     if benefit.designated_only and not item.designated_provider:
         ledger.reduce(
             "claim.not_designated_provider",
             ledger.amount,
             benefit.code,
-            "未在指定药店或医院购药，不予赔付",
-            "not bought at a designated pharmacy or hospital",
+            "not_designated_provider",
         )
 
 
@@ -599,14 +582,16 @@ def _deductibles(
     code = benefit.code
     if benefit.per_claim_fen is not None:
         amount = benefit.per_claim_fen
-        zh, en = benefit.per_claim_text
         if benefit.per_claim_ratio is not None:
-            share = _times(loss, benefit.per_claim_ratio)
-            if share > amount:
-                amount = share
-                zh, en = _per_claim_text(_yuan(amount))
+            amount = max(amount, _times(loss, benefit.per_claim_ratio))
         before = ledger.amount
-        ledger.reduce("claim.deductible_per_claim", amount - per_claim.get(code, 0), code, zh, en)
+        ledger.reduce(
+            "claim.deductible_per_claim",
+            amount - per_claim.get(code, 0),
+            code,
+            "deductible_per_claim",
+            (amount,),
+        )
         per_claim[code] = per_claim.get(code, 0) + before - ledger.amount
     for annual in benefit.annual:
         so_far = used.get(annual.key)
@@ -618,8 +603,8 @@ def _deductibles(
                     code,
                     "claim.deductible_annual",
                     _money(taken),
-                    f"{annual.zh}{_yuan(so_far):,} 元",
-                    f"{annual.en}{_yuan(so_far):,} used this year",
+                    annual.text,
+                    (*annual.names, annual.fen, so_far),
                 )
             )
         used.add(annual.key, taken)
@@ -645,7 +630,11 @@ def _limits(
     for cap in caps:
         left = cap.fen - used.get(cap.key)
         ledger.reduce(
-            "claim.limit_exhausted", ledger.amount - max(left, 0), benefit.code, cap.zh, cap.en
+            "claim.limit_exhausted",
+            ledger.amount - max(left, 0),
+            benefit.code,
+            cap.text,
+            cap.args,
         )
     paid = ledger.amount
     for cap in caps:
@@ -658,8 +647,9 @@ def _sum_insured_cap(benefit: _Benefit, cover: CoverSnapshot) -> _Cap:
     cap = benefit.sum_insured_caps.get(fen)
     if cap is None:
         name = benefit.coverage.name
-        zh, en = _limit_text(amount.amount, f"保险金额（{name.zh}）", f"sum insured ({name.en})")
-        cap = _Cap(f"limit:{benefit.code}", fen, frozenset(), zh, en)
+        cap = _Cap(
+            f"limit:{benefit.code}", fen, frozenset(), "sum_insured", (name.zh, name.en, fen)
+        )
         if len(benefit.sum_insured_caps) < 1024:
             benefit.sum_insured_caps[fen] = cap
     return cap
@@ -686,14 +676,17 @@ def _property_claim(claim: PropertyClaim, cover: CoverSnapshot, used: _Running) 
             "claim.peril_not_covered",
             ledger.amount,
             None,
-            f"致损原因「{claim.peril}」不在保险责任内",
-            f"peril '{claim.peril}' is not covered",
+            "peril_not_covered",
+            (claim.peril,),
         )
         return [ledger.result(None)]
     benefit = _compiled(cover.plan).by_code[coverage.code]
     if claim.basis_zh or claim.basis_en:  # the measured basis: removes nothing, says why
         why = (claim.basis_zh, claim.basis_en)
-        ledger.steps.append(Step(ledger.item, coverage.code, "claim.index_basis", Money.ZERO, *why))
+        basis = Step(
+            ledger.item, coverage.code, "claim.index_basis", Money.ZERO, "index_basis", why
+        )
+        ledger.steps.append(basis)
     basement = [s for s in coverage.sub_limits if "basement" in s.applies_to]
     basement_fen = _fen(claim.basement_loss)
     if basement and basement_fen > 0:
@@ -704,8 +697,8 @@ def _property_claim(claim: PropertyClaim, cover: CoverSnapshot, used: _Running) 
             "claim.sub_limit",
             basement_fen - left,
             coverage.code,
-            f"地下室财产超过分项限额 {sub.amount:,} 元",
-            f"basement property over the {sub.amount:,} CNY sub-limit",
+            "basement_sub_limit",
+            (f"{sub.amount:,}",),
         )
         used.add(key, min(basement_fen, left))
     _deductibles(benefit, used, {}, ledger, _fen(claim.assessed_loss))
@@ -715,8 +708,7 @@ def _property_claim(claim: PropertyClaim, cover: CoverSnapshot, used: _Running) 
         "claim.limit_exhausted",
         ledger.amount - max(left, 0),
         coverage.code,
-        "超过保险金额剩余额度",
-        "over what is left of the sum insured",
+        "property_sum_insured",
     )
     used.add(limit_key, ledger.amount)
     return [ledger.result(coverage.code)]

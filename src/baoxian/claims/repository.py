@@ -20,6 +20,7 @@ from baoxian.claims.model import (
     claimed_amount,
 )
 from baoxian.claims.review import PriorClaim
+from baoxian.claims.statistics import HealthHistory
 from baoxian.claims.tables import claim_ledgers, claims, payments
 from baoxian.policies.repository import SqlEventLog
 from baoxian.shared.clock import Clock, system_clock
@@ -223,35 +224,14 @@ class SqlClaimRepository:
         )
         return [prior_claim(claim_from_json(row.data)) for row in rows]
 
-    def book_history(self) -> list[PriorClaim]:
-        """Every health claim in the book, as the peer statistics and provider profiles of
-        review read them (no discharge dates: the statistics do not use them)."""
+    def book_history(self) -> HealthHistory:
+        """Every health claim in the book as the peer statistics and provider profiles of
+        review read them: diagnosis, claimed amount, provider and invoice, as columns."""
+        c = claims.c
         rows = self._connection.execute(
-            select(
-                claims.c.claim_id,
-                claims.c.policy_number,
-                claims.c.unit_key,
-                claims.c.invoice_no,
-                claims.c.provider,
-                claims.c.loss_date,
-                claims.c.diagnosis,
-                claims.c.claimed_fen,
-            ).where(claims.c.kind == "health")
+            select(c.diagnosis, c.claimed_fen, c.provider, c.invoice_no).where(c.kind == "health")
         )
-        return [
-            PriorClaim(
-                r.claim_id,
-                r.policy_number,
-                r.unit_key,
-                r.invoice_no,
-                r.provider,
-                r.loss_date,
-                None,
-                r.diagnosis,
-                Money.from_fen(r.claimed_fen),
-            )
-            for r in rows
-        ]
+        return HealthHistory.of(rows)
 
     def count_by_status(self) -> dict[str, int]:
         rows = self._connection.execute(

@@ -44,10 +44,9 @@ from baoxian.claims.review import (
     ProviderProfile,
     ReviewContext,
     ReviewPolicy,
-    peer_stats,
-    provider_profiles,
     review,
 )
+from baoxian.claims.statistics import book_statistics
 from baoxian.policies.model import Policy, PolicyStatus
 from baoxian.policies.ports import Event
 from baoxian.policies.services import PolicyService
@@ -189,8 +188,7 @@ class ClaimService:
         if self._stats is None or now - self._stats.computed_at > self.stats_max_age:
             with self.uow() as uow:
                 history = uow.claims.book_history()
-            peers = peer_stats((p.diagnosis, p.claimed) for p in history)
-            self._stats = BookStats(peers, provider_profiles(history, peers), now)
+            self._stats = BookStats(*book_statistics(history), now)
         return self._stats
 
     def _score(self, claim: Claim, context: ReviewContext) -> float | None:

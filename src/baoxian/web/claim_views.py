@@ -15,6 +15,7 @@ from baoxian.bootstrap import App
 from baoxian.catalog.schema import Product
 from baoxian.claims.case import ClaimCase
 from baoxian.claims.desk import ClaimDesk
+from baoxian.claims.reasons import step_texts
 from baoxian.customers import CustomerDesk
 from baoxian.policies.ports import Event
 from baoxian.shared.money import Money
@@ -93,7 +94,7 @@ def coverage_names(product: Product | None) -> dict[str, tuple[str, str]]:
 
 
 def _step(data: Mapping[str, Any]) -> EobStep:
-    return EobStep(str(data["zh"]), str(data["en"]), Money.from_fen(int(data["reduction_fen"])))
+    return EobStep(*step_texts(data), Money.from_fen(int(data["reduction_fen"])))
 
 
 def _item(data: Mapping[str, Any], names: Mapping[str, tuple[str, str]]) -> EobItem:
