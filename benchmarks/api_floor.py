@@ -6,7 +6,8 @@ Serves a stand-in for ``POST /api/v1/quotes`` the way ``baoxian serve`` serves t
 does the least a quote can do: it reads the JSON body, writes one row to PostgreSQL (the
 body, keyed by the ``Idempotency-Key``, in one statement and one transaction) and answers a
 small JSON document.  No authentication, validation, pricing, encryption, parties or events:
-whatever the real route adds comes on top of these figures::
+whatever the real route adds comes on top of these figures.  The stand-in awaits async
+psycopg on ``FLOOR_CONNECTIONS`` connections a process (default 2), with no thread::
 
     .venv/bin/python benchmarks/api_floor.py --workers 2 --concurrency 50 --seconds 20
     .venv/bin/python benchmarks/api_floor.py --no-database   # the answer without the write
