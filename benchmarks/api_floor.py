@@ -7,7 +7,8 @@ does the least a quote can do: it reads the JSON body, writes one row to Postgre
 body, keyed by the ``Idempotency-Key``, in one statement and one transaction) and answers a
 small JSON document.  No authentication, validation, pricing, encryption, parties or events:
 whatever the real route adds comes on top of these figures.  The stand-in awaits async
-psycopg on ``FLOOR_CONNECTIONS`` connections a process (default 2), with no thread::
+psycopg on ``FLOOR_CONNECTIONS`` connections a process (default 2), with no thread
+(``FLOOR_THREADS=1``: from a thread per request, on one connection)::
 
     .venv/bin/python benchmarks/api_floor.py --workers 2 --concurrency 50 --seconds 20
     .venv/bin/python benchmarks/api_floor.py --no-database   # the answer without the write
@@ -52,21 +53,30 @@ CONNECTIONS = int(os.environ.get("FLOOR_CONNECTIONS", "2"))  # per served proces
 def app_from_env() -> FastAPI:
     """The stand-in app (uvicorn ``--factory``): ``CONNECTIONS`` asynchronous psycopg
     connections per process, taken in turn (no threads: the cheapest way this stack has to
-    wait for PostgreSQL), one ``INSERT`` per request."""
+    wait for PostgreSQL), one ``INSERT`` per request — or, with ``FLOOR_THREADS=1``, one
+    synchronous connection used from a thread per request (``anyio.to_thread``), as the
+    API's routes run their SQLAlchemy work."""
     import psycopg
+    from anyio import to_thread
 
     url = os.environ.get("FLOOR_POSTGRES_URL", "")
+    threads = os.environ.get("FLOOR_THREADS") == "1"
     app = FastAPI()
     connections: list[Any] = []
     turn = [0]
+    insert = f"INSERT INTO {TABLE} (key, body) VALUES (%s, %s)"
+    synchronous: Any = psycopg.connect(url, autocommit=True) if url and threads else None
 
     async def connect() -> None:
         for _ in range(CONNECTIONS - len(connections)):
             connections.append(await psycopg.AsyncConnection.connect(url, autocommit=True))
 
+    def write(key: str, body: bytes) -> None:
+        synchronous.execute(insert, (key, body.decode()))
+
     @app.get("/ready")
     async def ready() -> dict[str, bool]:
-        if url:
+        if url and not threads:
             await connect()
         return {"ready": True}
 
@@ -75,13 +85,13 @@ def app_from_env() -> FastAPI:
         body = await request.body()
         payload = json.loads(body)
         key = request.headers.get("idempotency-key", "")
-        if url:
+        if url and threads:
+            await to_thread.run_sync(write, key, body)
+        elif url:
             if not connections:
                 await connect()
             turn[0] = (turn[0] + 1) % len(connections)
-            await connections[turn[0]].execute(
-                f"INSERT INTO {TABLE} (key, body) VALUES (%s, %s)", (key, body.decode())
-            )
+            await connections[turn[0]].execute(insert, (key, body.decode()))
         answer = {"quote_id": key, "status": "accepted", "product": payload.get("product")}
         return JSONResponse(answer, status_code=201)
 
@@ -124,7 +134,7 @@ def main() -> None:
     found["rate_vs_target"] = round(found["rate"] / TARGETS["quotes"], 2)
     found["p99_vs_target"] = round(found["p99_ms"] / P99_TARGET_MS, 2)
     report = {
-        "stand_in": "body → JSON" + ("" if args.no_database else " → one INSERT"),
+        "stand_in": "body → JSON" + ("" if args.no_database else f" → one INSERT ({_how()})"),
         "driver": args.driver,
         "workers": args.workers,
         "concurrency": args.concurrency,
@@ -196,6 +206,12 @@ def _wrk_errors(output: str) -> int:
         elif line.startswith("Socket errors:"):
             errors += sum(int(p.split()[1]) for p in line.split(":", 1)[1].split(","))
     return errors
+
+
+def _how() -> str:
+    if os.environ.get("FLOOR_THREADS") == "1":
+        return "a thread per request, one connection a process"
+    return f"async psycopg, {CONNECTIONS} connection(s) a process"
 
 
 def _libpq(url: str) -> str:
