@@ -29,7 +29,6 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-import httpx
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
@@ -42,6 +41,7 @@ from api_load import (
     fresh_schema,
     quote_bodies,
     run_costed,
+    wait_ready,
     wait_until_quiet,
 )
 
@@ -120,7 +120,7 @@ def main() -> None:
         if not args.no_database:
             _create_table(url)
         server = _serve(port, args.workers, "" if args.no_database else _libpq(url))
-        _wait_ready(f"http://127.0.0.1:{port}")
+        wait_ready(f"http://127.0.0.1:{port}", path="/ready")
         with tempfile.TemporaryDirectory() as tmp:
             if args.driver == "wrk":
                 found = run_wrk(port, args, Path(tmp))
@@ -233,20 +233,6 @@ def _serve(port: int, workers: int, url: str) -> subprocess.Popen[bytes]:
     command += ["--no-access-log"]
     env = {**os.environ, "FLOOR_POSTGRES_URL": url, "PYTHONPATH": str(ROOT)}
     return subprocess.Popen(command, env=env, cwd=ROOT)
-
-
-def _wait_ready(base: str, seconds: float = 60) -> None:
-    import time
-
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"{base}/ready", timeout=2).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.3)
-    raise RuntimeError("the stand-in did not start")
 
 
 if __name__ == "__main__":

@@ -290,11 +290,11 @@ def start_server(
     return subprocess.Popen(command, env=env, cwd=ROOT)
 
 
-def wait_ready(base: str, seconds: float = 60) -> None:
+def wait_ready(base: str, seconds: float = 60, path: str = "/api/v1/openapi.json") -> None:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         try:
-            if httpx.get(f"{base}/api/v1/openapi.json", timeout=2).status_code == 200:
+            if httpx.get(f"{base}{path}", timeout=2).status_code == 200:
                 return
         except httpx.HTTPError:
             pass
