@@ -24,7 +24,7 @@ from decimal import Decimal
 
 import polars as pl
 
-from baoxian.claims.review import PeerStats, PriorClaim, ProviderProfile, icd_category
+from baoxian.claims.review import PeerStats, ProviderProfile, icd_category
 from baoxian.shared.money import Money
 
 __all__ = ["HealthHistory", "book_statistics"]
@@ -46,10 +46,6 @@ class HealthHistory:
         for diagnosis, fen, provider, invoice in rows:
             history.add(diagnosis, fen, provider, invoice)
         return history
-
-    @classmethod
-    def of_priors(cls, priors: Iterable[PriorClaim]) -> HealthHistory:
-        return cls.of((p.diagnosis, p.claimed.fen, p.provider, p.invoice_no) for p in priors)
 
     def add(self, diagnosis: str, fen: int, provider: str, invoice_no: str) -> None:
         self.diagnosis.append(diagnosis)
