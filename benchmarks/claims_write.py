@@ -186,38 +186,26 @@ def slimmed(rows: ChunkRows, variant: str) -> ChunkRows:
 
 
 def _without_texts(rows: ChunkRows) -> ChunkRows:
+    """Every EOB step and review finding without ``zh`` and ``en``."""
     eob, review = CLAIM_COLUMNS.index("assessment"), CLAIM_COLUMNS.index("review")
 
-    def codes(text: str | None, lists: tuple[str, ...]) -> str | None:
+    def slim(text: str | None) -> str | None:
         if text is None:
             return None
         value = json.loads(text)
-        for steps in _lists(value, lists):
-            for step in steps:
-                step.pop("zh", None)
-                step.pop("en", None)
+        items = value.get("items") or []
+        lists = [value.get(k) or [] for k in ("reasons", "findings")]
+        for entry in (
+            e for found in (*lists, *(i.get("steps") or [] for i in items)) for e in found
+        ):
+            entry.pop("zh", None)
+            entry.pop("en", None)
         return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
-    slim = [
-        _with(
-            _with(row, eob, codes(row[eob], EOB_LISTS)), review, codes(row[review], ("findings",))
-        )
-        for row in rows.claims
+    claims_ = [
+        _with(_with(row, eob, slim(row[eob])), review, slim(row[review])) for row in rows.claims
     ]
-    return ChunkRows(claims=slim, payments=rows.payments, events=rows.events)
-
-
-EOB_LISTS = ("reasons", "items.steps")
-
-
-def _lists(value: dict[str, Any], paths: tuple[str, ...]) -> Iterator[list[dict[str, Any]]]:
-    for path in paths:
-        head, _, rest = path.partition(".")
-        for found in value.get(head) or []:
-            if rest:
-                yield found.get(rest) or []
-        if not rest:
-            yield value.get(head) or []
+    return ChunkRows(claims=claims_, payments=rows.payments, events=rows.events)
 
 
 def _last_event_only(rows: ChunkRows) -> ChunkRows:

@@ -647,9 +647,7 @@ def _sum_insured_cap(benefit: _Benefit, cover: CoverSnapshot) -> _Cap:
     cap = benefit.sum_insured_caps.get(fen)
     if cap is None:
         name = benefit.coverage.name
-        cap = _Cap(
-            f"limit:{benefit.code}", fen, frozenset(), "sum_insured", (name.zh, name.en, fen)
-        )
+        cap = _cap(f"limit:{benefit.code}", amount, frozenset(), "sum_insured", (name.zh, name.en))
         if len(benefit.sum_insured_caps) < 1024:
             benefit.sum_insured_caps[fen] = cap
     return cap

@@ -53,9 +53,6 @@ class HealthHistory:
         self.provider.append(provider)
         self.invoice_no.append(invoice_no)
 
-    def __len__(self) -> int:
-        return len(self.claimed_fen)
-
 
 def book_statistics(
     history: HealthHistory, peers: Mapping[str, PeerStats] | None = None
@@ -110,9 +107,9 @@ def _peer_stats(frame: pl.DataFrame) -> dict[str, PeerStats]:
 def _provider_profiles(
     frame: pl.DataFrame, peers: Mapping[str, PeerStats]
 ) -> dict[str, ProviderProfile]:
-    """Per provider: claims, the mean amount (half up to the fen, as ``Money`` rounds the
-    quotient), the share above the category's 95th percentile and the share of repeated
-    invoice numbers."""
+    """Per provider: claims, the mean amount (as review computes it: the total over the
+    count, rounded by ``Money``), the share above the category's 95th percentile and the
+    share of repeated invoice numbers."""
     p95 = pl.DataFrame(
         {"category": list(peers), "p95": [s.p95.fen for s in peers.values()]},
         schema={"category": pl.String, "p95": pl.Int64},
@@ -138,16 +135,7 @@ def _provider_profiles(
 def _profile(claims: int, total_fen: int, over: int, repeats: int) -> ProviderProfile:
     return ProviderProfile(
         claims=claims,
-        mean_claimed=Money.from_fen(_half_up(total_fen, claims)),
+        mean_claimed=Money(Money.from_fen(total_fen).amount / claims),
         share_over_peer_p95=Decimal(over) / claims,
         duplicate_invoice_share=Decimal(repeats) / claims,
     )
-
-
-def _half_up(numerator: int, denominator: int) -> int:
-    """``numerator / denominator`` rounded half away from zero, in integers (the exact
-    quotient is never within Decimal's rounding error of a half: it differs from one by at
-    least ``1 / (2 × denominator)``)."""
-    if numerator >= 0:
-        return (2 * numerator + denominator) // (2 * denominator)
-    return -((denominator - 2 * numerator) // (2 * denominator))
