@@ -437,6 +437,7 @@ def measure(args: argparse.Namespace) -> None:
     report = {
         "workers": args.workers,
         "db_threads": args.db_threads,
+        "direct_connections": int(os.environ.get("BAOXIAN_API_DIRECT_CONNECTIONS") or 2),
         "concurrency": args.concurrency,
         "load_before": round(load_before, 2),
         "waited_s": round(waited),
@@ -453,7 +454,9 @@ def measure(args: argparse.Namespace) -> None:
         return
     print(
         f"api load · {args.workers} worker(s) · "
-        f"{args.db_threads or 'default'} database thread(s) each · {args.concurrency} clients · "
+        f"{args.db_threads or 'default'} database thread(s) each · "
+        f"direct quote connections {report['direct_connections']} · "
+        f"{args.concurrency} clients · "
         f"http {args.http} · loop {args.loop} · "
         f"load {report['load_before']} → {report['load_after']} · "
         f"server peak RSS {rss} MiB"

@@ -7,10 +7,13 @@ builds its own from the environment::
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
 from starlette.applications import Starlette
 from starlette.routing import Mount
 
-from baoxian.api.app import create_api
+from baoxian.api.app import close_direct_writes, create_api
 from baoxian.bootstrap import App, build
 from baoxian.settings import Settings
 
@@ -22,11 +25,19 @@ def create_server(application: App, demo: bool = False) -> Starlette:
     the web edge everywhere else."""
     from baoxian.web.app import create_app
 
+    api = create_api(application)
+
+    @asynccontextmanager
+    async def lifespan(_: Starlette) -> AsyncIterator[None]:
+        yield
+        await close_direct_writes(api)
+
     return Starlette(
         routes=[
-            Mount(API_PREFIX, app=create_api(application)),
+            Mount(API_PREFIX, app=api),
             Mount("/", app=create_app(application, demo=demo)),
-        ]
+        ],
+        lifespan=lifespan,
     )
 
 

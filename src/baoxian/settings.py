@@ -26,6 +26,10 @@ class Settings:
     against the database (``BAOXIAN_API_DB_THREADS``).  The work is Python under one GIL:
     two threads let one compute while the other waits on the database; more only contend
     for the GIL (measured in benchmarks/README.md).  Scale with worker processes instead."""
+    api_direct_connections: int = 2
+    """PostgreSQL connections per served process for quotes written in one statement from
+    the event loop (``BAOXIAN_API_DIRECT_CONNECTIONS``; 0 turns that path off and every quote
+    runs in the database threads).  See docs/architecture.md, "The API's busiest requests"."""
 
     @classmethod
     def from_env(cls, database_url: str | None = None, catalog_dir: Path | None = None) -> Settings:
@@ -37,15 +41,16 @@ class Settings:
             webhooks_allow_loopback=_flag(WEBHOOKS_LOOPBACK_ENV),
             queue_url=os.environ.get("BAOXIAN_QUEUE_URL") or "sqlite:///var/queue.db",
             api_db_threads=_count("BAOXIAN_API_DB_THREADS", 2),
+            api_direct_connections=_count("BAOXIAN_API_DIRECT_CONNECTIONS", 2, least=0),
         )
 
 
-def _count(name: str, default: int) -> int:
+def _count(name: str, default: int, least: int = 1) -> int:
     value = os.environ.get(name, "").strip()
     if not value:
         return default
-    if not value.isdigit() or int(value) < 1:
-        raise ValueError(f"{name} must be a whole number of at least 1, not {value!r}")
+    if not value.isdigit() or int(value) < least:
+        raise ValueError(f"{name} must be a whole number of at least {least}, not {value!r}")
     return int(value)
 
 

@@ -15,7 +15,10 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
+from starlette.applications import Starlette
+from starlette.routing import Mount
 
+from baoxian.api.auth import ApiContext
 from baoxian.api.services import api_access
 from baoxian.bootstrap import App, build
 from baoxian.server import create_server
@@ -123,6 +126,22 @@ class Api:
             f"/api/v1{path}", content=body, headers=headers, params=params
         )
         return answer
+
+    @property
+    def context(self) -> ApiContext:
+        """The served API's context (its routes under ``/api/v1``)."""
+        server = self.client.app
+        assert isinstance(server, Starlette)
+        mount = server.routes[0]
+        assert isinstance(mount, Mount) and mount.path == "/api/v1"
+        found: ApiContext = mount.app.state.api  # type: ignore[attr-defined]
+        return found
+
+    def general_path(self) -> Api:
+        """Quotes take the general path (:mod:`baoxian.api.atomic`) only, not the direct one
+        (:mod:`baoxian.api.direct`; PostgreSQL)."""
+        self.context.direct = None
+        return self
 
     def as_(self, token: str) -> Api:
         """The same client acting with another token."""

@@ -55,8 +55,9 @@ def commits(engine: Engine) -> Iterator[list[int]]:
     "blank_engine", [pytest.param("postgres", marks=pytest.mark.postgres)], indirect=True
 )
 def test_a_quote_and_an_issue_commit_once_each(partner: Api) -> None:
-    """On PostgreSQL (SQLite claims the key in a transaction of its own first)."""
-    partner.quote()  # warm: the first request reads the catalogue
+    """On PostgreSQL (SQLite claims the key in a transaction of its own first), the general
+    path (a new quote's direct path is one statement: ``tests/api/test_direct.py``)."""
+    partner.general_path().quote()  # warm: the first request reads the catalogue
     with commits(partner.app.engine) as quoted:
         quote = partner.quote()
     with commits(partner.app.engine) as issued:
@@ -86,10 +87,10 @@ def statements(engine: Engine) -> Iterator[list[str]]:
 def test_a_quote_claims_its_key_with_the_client_and_writes_its_events_at_once(
     partner: Api,
 ) -> None:
-    """Five statements: the key's claim reads the partner client; the new person registered
-    (an insert that does nothing for someone registered already); the quote; its two events
-    in one insert; the grants with the stored answer."""
-    partner.quote()  # warm
+    """The general path: five statements.  The key's claim reads the partner client; the new
+    person registered (an insert that does nothing for someone registered already); the
+    quote; its two events in one insert; the grants with the stored answer."""
+    partner.general_path().quote()  # warm
     with statements(partner.app.engine) as seen:
         partner.quote(resident_id("11010819900715002"), "13987654321", "李四")
     assert seen == [
@@ -293,6 +294,7 @@ def test_the_busiest_requests_run_at_most_db_threads_at_once(
                 inside[0] -= 1
 
     monkeypatch.setattr(atomic, "run_once", counted)
+    partner.general_path()
     assert partner.app.settings.api_db_threads == 2
     people = [resident_id(f"11010519810415{n:03d}") for n in range(6)]
     statuses = quotes_at_once(partner, people)
@@ -332,7 +334,9 @@ def test_a_new_person_quoted_twice_at_the_same_moment_is_one_party_for_both(
     partner: Api, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The first request's insert is held open (slowed) while the second arrives: the
-    second's insert waits for it, does nothing, and finds the person just registered."""
+    second's insert waits for it, does nothing, and finds the person just registered (the
+    general path; the direct one: ``tests/api/test_direct.py``)."""
+    partner.general_path()
     slowed(monkeypatch, SqlPartyRepository, "add_if_new")
     answers = at_once(lambda _: partner.post("/quotes", quote_body()), [0, 1])
     assert [a.status_code for a in answers] == [201, 201]

@@ -14,6 +14,7 @@ from fastapi import FastAPI
 
 from baoxian.api import problems
 from baoxian.api.auth import ApiContext, Tokens
+from baoxian.api.direct import DirectWrites
 from baoxian.api.idempotency import ASGIApp, IdempotencyMiddleware, Message, Receive, Scope, Send
 from baoxian.api.problems import PROBLEM_JSON, Problem, RedactingFilter
 from baoxian.api.rate_limits import Limiter, limiter_from_env
@@ -85,6 +86,7 @@ def create_api(
         limiter or limiter_from_env(),
         block_sequences(application.engine),
         application.settings.api_db_threads,
+        direct_writes(application),
     )
     api = FastAPI(
         title="Baoxian 保险 API",
@@ -109,6 +111,22 @@ def create_api(
     _mask_logs()
     _warm_up()
     return api
+
+
+def direct_writes(application: App) -> DirectWrites | None:
+    """The connections for new quotes in one statement (:mod:`baoxian.api.direct`), on
+    PostgreSQL unless ``BAOXIAN_API_DIRECT_CONNECTIONS`` is 0."""
+    size = application.settings.api_direct_connections
+    if size == 0 or application.engine.dialect.name != "postgresql":
+        return None
+    return DirectWrites(application.engine, size)
+
+
+async def close_direct_writes(api: FastAPI) -> None:
+    """Close the direct path's connections of the running event loop (at shutdown)."""
+    context: ApiContext = api.state.api
+    if context.direct is not None:
+        await context.direct.close()
 
 
 def _warm_up() -> None:
@@ -140,4 +158,4 @@ def _mask_logs() -> None:
         logger.addFilter(RedactingFilter())
 
 
-__all__ = ["API_VERSION", "create_api"]
+__all__ = ["API_VERSION", "close_direct_writes", "create_api", "direct_writes"]

@@ -71,6 +71,9 @@ class Claim:
     held: bool = False
     holds: tuple[GrantKind, str] | None = None
     """The object a partner's request must hold a grant on, checked with the claim."""
+    limited: bool = False
+    """The request was counted against the caller's rate limit already (by the direct
+    path, :mod:`baoxian.api.direct`)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -171,7 +174,7 @@ def _attempt(ctx: ApiContext, claim: Claim, bearer: Bearer, work: Work) -> Respo
                 )
             if begun.outcome != "started":
                 return begun
-        who = authorise(ctx, bearer, connection, read)
+        who = authorise(ctx, bearer, connection, read, counted=claim.limited)
         held = read.holds if read is not None and claim.holds is not None else None
         tx = Transaction(connection, who, joined(ctx, connection), held)
         response = work(tx)

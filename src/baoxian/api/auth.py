@@ -26,9 +26,11 @@ from fastapi.security import OAuth2, SecurityScopes
 from fastapi.security.utils import get_authorization_scheme_param
 from sqlalchemy import Connection
 
+from baoxian.api.direct import DirectWrites
 from baoxian.api.model import (
     CUSTOMER_SCOPES,
     SCOPES,
+    ApiClient,
     ApiDenied,
     PartnerRead,
     Principal,
@@ -170,6 +172,12 @@ class ApiContext:
     db_threads: int = 2
     """How many of the busiest requests (:mod:`baoxian.api.atomic`) run at once in this
     process; the others wait their turn on the event loop (see ``Settings.api_db_threads``)."""
+    direct: DirectWrites | None = None
+    """New quotes in one statement from the event loop (:mod:`baoxian.api.direct`;
+    PostgreSQL only)."""
+    partners: dict[str, ApiClient] = field(default_factory=dict)
+    """Partner clients as this process last read them, by client ID: the rate limit the
+    direct path counts before its statement re-reads the client."""
     _pools: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, anyio.CapacityLimiter] = field(
         default_factory=weakref.WeakKeyDictionary, init=False, repr=False
     )
@@ -199,7 +207,9 @@ class ApiContext:
         if kind == "partner":
             client = read.client if read is not None else self.access.client(subject, within)
             if client is None:
+                self.partners.pop(subject, None)
                 raise _invalid_token()
+            self.partners[subject] = client
             return Principal(
                 kind, subject, scopes & client.scopes, rate_per_minute=client.rate_per_minute
             )
@@ -285,12 +295,14 @@ def authorise(
     bearer_: Bearer,
     within: Connection | None = None,
     read: PartnerRead | None = None,
+    counted: bool = False,
 ) -> Principal:
     """The caller of a token, read now (in ``within`` when given; ``read``: the partner
-    client already read there), within its rate limit and holding every scope the route
-    names."""
+    client already read there), within its rate limit (unless the request was ``counted``
+    already) and holding every scope the route names."""
     principal = ctx.principal(bearer_.token, within, read)
-    ctx.limit(principal.owner, principal.rate_per_minute)
+    if not counted:
+        ctx.limit(principal.owner, principal.rate_per_minute)
     missing = [s for s in bearer_.scopes if not principal.may(s)]
     if missing:
         raise ApiDenied(

@@ -132,7 +132,7 @@ class SqlApiRepository:
         is already there or another transaction is running a request with it (which holds
         the key's advisory lock until it ends); one statement that never waits."""
         params = {
-            "lock_id": _lock_id(owner, key),
+            "lock_id": idempotency_lock_id(owner, key),
             "p_owner": owner,
             "p_key": key,
             "p_fingerprint": fingerprint,
@@ -155,7 +155,7 @@ class SqlApiRepository:
         (None when there is no such client), and whether it holds a grant on ``holds``."""
         kind, object_id = holds if holds is not None else (None, None)
         params = {
-            "lock_id": _lock_id(owner, key),
+            "lock_id": idempotency_lock_id(owner, key),
             "p_owner": owner,
             "p_key": key,
             "p_fingerprint": fingerprint,
@@ -360,7 +360,7 @@ def _answer(owner: str, key: str, response: StoredResponse, now: datetime) -> di
     }
 
 
-def _lock_id(owner: str, key: str) -> int:
+def idempotency_lock_id(owner: str, key: str) -> int:
     """A signed 64-bit advisory-lock ID for a caller's key (a collision only makes a copy
     wait as if it were a retry of the other)."""
     digest = hashlib.blake2b(f"idempotency\x00{owner}\x00{key}".encode(), digest_size=8)
@@ -373,4 +373,4 @@ def _client(row: Any) -> ApiClient:
     )
 
 
-__all__ = ["SqlApiRepository", "purge_keys"]
+__all__ = ["SqlApiRepository", "idempotency_lock_id", "purge_keys"]

@@ -58,6 +58,8 @@ from baoxian.store.db import is_sqlite_busy
 from baoxian.store.tables import events, sequences
 
 __all__ = [
+    "EVENT_COLUMNS",
+    "PARTY_COLUMNS",
     "SqlEventLog",
     "SqlPartyRepository",
     "SqlPolicyRepository",
@@ -67,7 +69,10 @@ __all__ = [
     "SqlUnitOfWorkFactory",
     "covered_from",
     "covered_from_column",
+    "event_row",
     "id_blind_index",
+    "party_row",
+    "quote_values",
 ]
 
 
@@ -140,7 +145,7 @@ def id_blind_index(cipher: FieldCipher, id_number: str) -> str:
     return cipher.blind_index(_id_key(id_number))
 
 
-def _party_row(party: Party, cipher: FieldCipher, now: datetime) -> tuple[Any, ...]:
+def party_row(party: Party, cipher: FieldCipher, now: datetime) -> tuple[Any, ...]:
     """A ``parties`` row in :data:`PARTY_COLUMNS` order."""
     person = party if isinstance(party, Person) else None
     id_number = _party_id_number(party)
@@ -186,7 +191,7 @@ class SqlPartyRepository:
         self._clock = clock
 
     def add(self, party: Party) -> None:
-        row = _party_row(party, self._cipher, self._clock())
+        row = party_row(party, self._cipher, self._clock())
         try:
             self._connection.execute(insert(parties), dict(zip(PARTY_COLUMNS, row, strict=True)))
         except IntegrityError as error:
@@ -201,7 +206,7 @@ class SqlPartyRepository:
         """One statement: the insert does nothing when the ID number (or party ID) is
         registered already — also by a transaction that commits meanwhile, which this one
         then waits for (PostgreSQL) instead of failing."""
-        row = _party_row(party, self._cipher, self._clock())
+        row = party_row(party, self._cipher, self._clock())
         statement = _add_if_new(self._connection.dialect.name)
         added = self._connection.execute(statement, dict(zip(PARTY_COLUMNS, row, strict=True)))
         return added.first() is not None
@@ -209,7 +214,7 @@ class SqlPartyRepository:
     def add_many(self, new_parties: Sequence[Party]) -> int:
         """Bulk registration (demo books, enrolment files): one COPY, no query per row."""
         now = self._clock()
-        rows = (_party_row(party, self._cipher, now) for party in new_parties)
+        rows = (party_row(party, self._cipher, now) for party in new_parties)
         return copy_rows(self._connection, parties, rows, PARTY_COLUMNS)
 
     def get(self, party_id: str) -> Party:
@@ -375,7 +380,8 @@ def _quote_from_row(row: Row[Any]) -> Quote:
     )
 
 
-def _quote_values(quote: Quote) -> dict[str, Any]:
+def quote_values(quote: Quote) -> dict[str, Any]:
+    """A ``quotes`` row but its ID and times (``data`` as the domain's JSON values)."""
     return {
         "holder_id": quote.holder_id,
         "status": quote.status.value,
@@ -407,7 +413,7 @@ class SqlQuoteRepository:
         now = self._clock()
         values = {
             "quote_id": quote.quote_id,
-            **_quote_values(quote),
+            **quote_values(quote),
             "created_at": now,
             "updated_at": now,
         }
@@ -422,7 +428,7 @@ class SqlQuoteRepository:
         return _quote_from_row(row)
 
     def update(self, quote: Quote) -> None:
-        values = {**_quote_values(quote), "updated_at": self._clock()}
+        values = {**quote_values(quote), "updated_at": self._clock()}
         result = self._connection.execute(
             update(quotes).where(quotes.c.quote_id == quote.quote_id).values(values)
         )
@@ -927,7 +933,8 @@ EVENT_COLUMNS = (
 )
 
 
-def _event_row(event: Event) -> tuple[Any, ...]:
+def event_row(event: Event) -> tuple[Any, ...]:
+    """An ``events`` row in :data:`EVENT_COLUMNS` order."""
     return (
         event.aggregate_type,
         event.aggregate_id,
@@ -948,7 +955,7 @@ class SqlEventLog:
         self._pending: list[dict[str, Any]] | None = [] if buffered else None
 
     def append(self, event: Event) -> None:
-        row = dict(zip(EVENT_COLUMNS, _event_row(event), strict=True))
+        row = dict(zip(EVENT_COLUMNS, event_row(event), strict=True))
         if self._pending is None:
             self._connection.execute(insert(events), row)
         else:
@@ -962,7 +969,7 @@ class SqlEventLog:
 
     def append_many(self, new_events: Iterable[Event]) -> int:
         self.flush()
-        rows = (_event_row(event) for event in new_events)
+        rows = (event_row(event) for event in new_events)
         return copy_rows(self._connection, events, rows, EVENT_COLUMNS)
 
     def for_aggregate(self, aggregate_id: str) -> list[Event]:

@@ -9,9 +9,10 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Request, Response, Security
 
 from baoxian.api import access
-from baoxian.api.atomic import Transaction, json_response, run_once_in_pool
+from baoxian.api.atomic import Transaction, claim_of, json_response, run_once_in_pool
 from baoxian.api.auth import Bearer, bearer_token
 from baoxian.api.deps import Ctx, IdempotencyKey, Principal, scoped
+from baoxian.api.direct import direct_quote
 from baoxian.api.model import GrantKind
 from baoxian.api.schemas import QuoteCreate, QuotePublic, quote_public
 from baoxian.shared.errors import ConcurrencyConflict, ValidationFailed
@@ -35,10 +36,14 @@ async def create_quote(
 ) -> Response:
     """Price and underwrite a proposal.  The persons are registered from the request; one
     already registered (same 身份证号) must come with the registered name and mobile."""
+    sent = body.to_request()
+    answered = await direct_quote(ctx, claim_of(request), bearer, sent)
+    if answered is not None:
+        return Response(answered.body, status_code=answered.status, media_type=answered.media_type)
 
     def work(tx: Transaction) -> Response:
         try:
-            created = ctx.app.policies.quote_request(body.to_request(), within=tx.uow, as_sent=True)
+            created = ctx.app.policies.quote_request(sent, within=tx.uow, as_sent=True)
         except ValidationFailed as refused:
             if refused.code == "party.already_registered":
                 raise _registered_meanwhile() from refused
