@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import weakref
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
@@ -60,6 +61,9 @@ if TYPE_CHECKING:
     from baoxian.api.atomic import Claim
     from baoxian.api.auth import ApiContext, Bearer
     from baoxian.policies.schemas import QuoteRequestFile
+
+
+LOG = logging.getLogger("baoxian.api")
 
 
 class NeedsStore(Exception):
@@ -376,9 +380,11 @@ class DirectWrites:
                 row = await cursor.fetchone()
         except psycopg.errors.UniqueViolation:  # a person registered meanwhile
             return False, None
-        except psycopg.OperationalError:
-            # the connection failed (a restart, say): whether the statement committed or not,
-            # the general path finds out by the key — it replays the answer or does the work
+        except psycopg.Error as error:
+            # a connection that failed (a restart, say) or anything unforeseen: whether the
+            # statement committed or not, the general path finds out by the key — it replays
+            # the answer or does the work (and reports what fails there)
+            LOG.warning("direct quote statement failed (%s); general path", type(error).__name__)
             return False, None
         if row is None:  # pragma: no cover - the statement always answers one row
             raise RuntimeError("the quote statement answered no row")
