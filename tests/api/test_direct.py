@@ -5,14 +5,18 @@ meanwhile, a refusal — with the rate limit counted once."""
 
 from __future__ import annotations
 
+import itertools
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
+from datetime import date, timedelta
 from typing import Any
 
 import psycopg
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sqlalchemy import Engine, event, func, select, text
 
 from baoxian.api.app import direct_writes
@@ -242,6 +246,39 @@ def test_the_rate_limit_is_counted_once_per_request(api: Api) -> None:
         "/quotes", quote_body(resident_id("11010519700101002"), "13900000002", "孙三")
     )
     assert fourth.status_code == 429
+
+
+_PEOPLE = itertools.count(1)
+_TEXT = st.characters(min_codepoint=32, exclude_categories=["Cs"])
+
+
+@postgres_only
+@settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    name=st.text(_TEXT, min_size=1, max_size=30).filter(str.strip),
+    address=st.text(_TEXT, max_size=60),
+)
+def test_any_text_a_person_may_have_is_stored_as_sent(
+    partner: Api, name: str, address: str
+) -> None:
+    """Names and addresses (quotes, backslashes, CJK, emoji …) travel as JSON text into the
+    statement and come back as the domain keeps them."""
+    if not partner.context.partners:
+        warm(partner)
+    born = date(1980, 1, 1) + timedelta(days=next(_PEOPLE))
+    id_number = resident_id(f"110105{born:%Y%m%d}001")
+    body = quote_body(id_number, LI_MOBILE, name)
+    body["holder"]["address"] = body["insured"][0]["address"] = address
+    with direct_runs(partner) as runs:
+        answer = partner.post("/quotes", body)
+    assert answer.status_code == 201, answer.text
+    assert runs == [True]
+    expected = new_person("p", name, id_number, LI_MOBILE, address=address)
+    with SqlUnitOfWork(partner.app.engine, partner.app.cipher, partner.app.uow.clock) as uow:
+        stored = uow.parties.get(answer.json()["holder_id"])
+    assert (stored.name, stored.address) == (expected.name, expected.address)
 
 
 def test_the_direct_path_is_for_postgresql_only(app: App) -> None:
