@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -14,7 +15,7 @@ from typing import Any
 import httpx
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine
+from sqlalchemy import Engine, event
 from starlette.applications import Starlette
 from starlette.routing import Mount
 
@@ -198,6 +199,21 @@ class Api:
         answer = self.post("/policies", {"quote_id": quote["quote_id"]})
         assert answer.status_code == 201, answer.text
         return answer.json()
+
+
+@contextmanager
+def statements(engine: Engine) -> Iterator[list[str]]:
+    """The SQL statements run on ``engine`` meanwhile (their first words)."""
+    seen: list[str] = []
+
+    def note(*args: Any) -> None:
+        seen.append(" ".join(str(args[2]).split()[:3]))
+
+    event.listen(engine, "before_cursor_execute", note)
+    try:
+        yield seen
+    finally:
+        event.remove(engine, "before_cursor_execute", note)
 
 
 def quote_body(id_number: str = WANG_ID, mobile: str = WANG_MOBILE, name: str = "王建国") -> Any:

@@ -21,7 +21,7 @@ from baoxian.bootstrap import App
 from baoxian.policies.repository import SqlPartyRepository, SqlQuoteRepository, SqlUnitOfWork
 from baoxian.store.sequences import BlockSequences, block_sequences
 from baoxian.store.tables import events
-from tests.api.conftest import Api, Clock, quote_body
+from tests.api.conftest import Api, Clock, quote_body, statements
 from tests.store.conftest import resident_id
 
 T = TypeVar("T")
@@ -64,21 +64,6 @@ def test_a_quote_and_an_issue_commit_once_each(partner: Api) -> None:
         answer = partner.post("/policies", {"quote_id": quote["quote_id"]})
     assert answer.status_code == 201
     assert (len(quoted), len(issued)) == (1, 1)
-
-
-@contextmanager
-def statements(engine: Engine) -> Iterator[list[str]]:
-    """The SQL statements run on ``engine`` meanwhile (their first words)."""
-    seen: list[str] = []
-
-    def note(*args: Any) -> None:
-        seen.append(" ".join(str(args[2]).split()[:3]))
-
-    event.listen(engine, "before_cursor_execute", note)
-    try:
-        yield seen
-    finally:
-        event.remove(engine, "before_cursor_execute", note)
 
 
 @pytest.mark.parametrize(

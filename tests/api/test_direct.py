@@ -17,7 +17,7 @@ import psycopg
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import Engine, event, func, select, text
+from sqlalchemy import func, select, text
 
 from baoxian.api.app import direct_writes
 from baoxian.api.direct import NeedsStore, Recording
@@ -29,7 +29,7 @@ from baoxian.policies.model import Person, new_person
 from baoxian.policies.repository import SqlPartyRepository, SqlUnitOfWork
 from baoxian.policies.tables import parties, quotes
 from baoxian.store.tables import events
-from tests.api.conftest import LI_ID, LI_MOBILE, Api, quote_body
+from tests.api.conftest import LI_ID, LI_MOBILE, Api, quote_body, statements
 from tests.store.conftest import resident_id
 
 postgres_only = pytest.mark.parametrize(
@@ -44,21 +44,6 @@ def count(app: App, table: Any, *where: Any) -> int:
 
 def count_events(app: App, event_type: str) -> int:
     return count(app, events, events.c.event_type == event_type)
-
-
-@contextmanager
-def engine_statements(engine: Engine) -> Iterator[list[str]]:
-    """The statements run through the application's SQLAlchemy engine meanwhile."""
-    seen: list[str] = []
-
-    def note(*args: Any) -> None:
-        seen.append(" ".join(str(args[2]).split()[:3]))
-
-    event.listen(engine, "before_cursor_execute", note)
-    try:
-        yield seen
-    finally:
-        event.remove(engine, "before_cursor_execute", note)
 
 
 @contextmanager
@@ -90,7 +75,7 @@ def warm(partner: Api) -> Any:
 @postgres_only
 def test_a_new_quote_is_one_statement_that_writes_everything(partner: Api) -> None:
     warm(partner)
-    with engine_statements(partner.app.engine) as seen, direct_runs(partner) as runs:
+    with statements(partner.app.engine) as seen, direct_runs(partner) as runs:
         answer = partner.post("/quotes", quote_body(LI_ID, LI_MOBILE, "李四"), key="direct-0001")
     assert answer.status_code == 201, answer.text
     assert (seen, runs) == ([], [True])  # nothing through SQLAlchemy; one statement that wrote
