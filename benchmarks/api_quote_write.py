@@ -23,8 +23,14 @@ from pathlib import Path
 from typing import Any
 
 from api_load import DEFAULT_POSTGRES, ROOT, drop_schema, fresh_schema, prepare, quote_bodies
-from baoxian.api.direct import QUOTE_STATEMENT, DirectWrites, QuoteWrite, Recording
-from baoxian.api.model import GrantKind, StoredResponse
+from baoxian.api.direct import (
+    QUOTE_STATEMENT,
+    DirectWrites,
+    QuoteWrite,
+    Recording,
+    quote_grants,
+)
+from baoxian.api.model import StoredResponse
 from baoxian.api.schemas import QuoteCreate, quote_public
 from baoxian.bootstrap import App, build
 from baoxian.settings import Settings
@@ -39,10 +45,6 @@ def quote_write(app: App, client_id: str, body: bytes) -> QuoteWrite:
     sent = QuoteCreate.model_validate_json(body).to_request()
     quote = app.policies.quote_request(sent, within=recording, as_sent=True)
     answer = quote_public(quote).model_dump_json(by_alias=True).encode()
-    grants: tuple[tuple[GrantKind, str], ...] = (
-        ("party", quote.holder_id),
-        ("quote", quote.quote_id),
-    )
     return QuoteWrite(
         f"partner:{client_id}",
         uuid.uuid4().hex,
@@ -51,7 +53,7 @@ def quote_write(app: App, client_id: str, body: bytes) -> QuoteWrite:
         ("quotes:write",),
         StoredResponse(201, "application/json", answer),
         recording.written,
-        grants,
+        quote_grants(quote),
         datetime.now(UTC),
     )
 

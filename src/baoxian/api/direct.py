@@ -423,11 +423,6 @@ async def direct_quote(
         created = ctx.app.policies.quote_request(request, within=recording, as_sent=True)
     except (NeedsStore, DomainError):  # the general path answers, reading the store
         return None
-    parties = sorted({created.holder_id, *(u.party_id for u in created.units if u.party_id)})
-    grants: tuple[tuple[GrantKind, str], ...] = (
-        *(("party", p) for p in parties),
-        ("quote", created.quote_id),
-    )
     body = quote_public(created).model_dump_json(by_alias=True).encode()
     answer = StoredResponse(201, "application/json", body)
     write = QuoteWrite(
@@ -438,7 +433,7 @@ async def direct_quote(
         bearer.scopes,
         answer,
         recording.written,
-        tuple(sorted(set(grants))),
+        quote_grants(created),
         ctx.app.policies.clock(),
     )
     wrote, rate = await direct.write_quote(write, ctx.app.cipher)
@@ -450,6 +445,12 @@ async def direct_quote(
         return None
     claim.answered = True
     return answer
+
+
+def quote_grants(created: Quote) -> tuple[tuple[GrantKind, str], ...]:
+    """What a partner holds once it created a quote: its persons and the quote."""
+    parties = sorted({created.holder_id, *(u.party_id for u in created.units if u.party_id)})
+    return (*(("party", p) for p in parties), ("quote", created.quote_id))
 
 
 async def _count_hit(ctx: ApiContext, owner: str, per_minute: int) -> None:
@@ -469,4 +470,5 @@ __all__ = [
     "Recording",
     "Written",
     "direct_quote",
+    "quote_grants",
 ]

@@ -12,8 +12,7 @@ from baoxian.api import access
 from baoxian.api.atomic import Transaction, claim_of, json_response, run_once_in_pool
 from baoxian.api.auth import Bearer, bearer_token
 from baoxian.api.deps import Ctx, IdempotencyKey, Principal, scoped
-from baoxian.api.direct import direct_quote
-from baoxian.api.model import GrantKind
+from baoxian.api.direct import direct_quote, quote_grants
 from baoxian.api.schemas import QuoteCreate, QuotePublic, quote_public
 from baoxian.shared.errors import ConcurrencyConflict, ValidationFailed
 
@@ -48,9 +47,7 @@ async def create_quote(
             if refused.code == "party.already_registered":
                 raise _registered_meanwhile() from refused
             raise
-        parties = {created.holder_id, *(u.party_id for u in created.units if u.party_id)}
-        objects: list[tuple[GrantKind, str]] = [("party", p) for p in sorted(parties)]
-        tx.grant(*objects, ("quote", created.quote_id))
+        tx.grant(*quote_grants(created))
         return json_response(quote_public(created), 201)
 
     return await run_once_in_pool(ctx, request, bearer, work)
