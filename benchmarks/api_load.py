@@ -47,6 +47,7 @@ from sqlalchemy import text
 
 from baoxian.api.services import ApiAccess
 from baoxian.demo.population import city_by_code, generate_people
+from baoxian.settings import Settings
 from baoxian.shared.clock import system_clock
 from baoxian.store.crypto import FieldCipher
 from baoxian.store.db import make_engine
@@ -437,7 +438,7 @@ def measure(args: argparse.Namespace) -> None:
     report = {
         "workers": args.workers,
         "db_threads": args.db_threads,
-        "direct_connections": int(os.environ.get("BAOXIAN_API_DIRECT_CONNECTIONS") or 2),
+        "direct_connections": Settings.from_env().api_direct_connections,
         "concurrency": args.concurrency,
         "load_before": round(load_before, 2),
         "waited_s": round(waited),

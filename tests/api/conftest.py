@@ -15,7 +15,7 @@ from typing import Any
 import httpx
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine, event
+from sqlalchemy import Engine, event, func, select
 from starlette.applications import Starlette
 from starlette.routing import Mount
 
@@ -26,6 +26,7 @@ from baoxian.server import create_server
 from baoxian.settings import Settings
 from baoxian.shared.money import Money
 from baoxian.store.crypto import DATA_KEY_ENV, FieldCipher
+from baoxian.store.tables import events
 from tests.conftest import CATALOG_DIR
 from tests.store import conftest as store
 from tests.store.conftest import resident_id
@@ -199,6 +200,16 @@ class Api:
         answer = self.post("/policies", {"quote_id": quote["quote_id"]})
         assert answer.status_code == 201, answer.text
         return answer.json()
+
+
+def count_rows(app: App, table: Any, *where: Any) -> int:
+    """Rows of ``table`` meeting ``where``, read now."""
+    with app.engine.connect() as connection:
+        return int(connection.scalar(select(func.count()).select_from(table).where(*where)) or 0)
+
+
+def count_events(app: App, event_type: str) -> int:
+    return count_rows(app, events, events.c.event_type == event_type)
 
 
 @contextmanager

@@ -13,27 +13,18 @@ from contextlib import contextmanager
 from typing import Any, TypeVar
 
 import pytest
-from sqlalchemy import Engine, event, func, select
+from sqlalchemy import Engine, event
 
 from baoxian.api.atomic import JoinedUnitOfWork
 from baoxian.api.services import api_access
 from baoxian.bootstrap import App
 from baoxian.policies.repository import SqlPartyRepository, SqlQuoteRepository, SqlUnitOfWork
 from baoxian.store.sequences import BlockSequences, block_sequences
-from baoxian.store.tables import events
-from tests.api.conftest import Api, Clock, quote_body, statements
+from tests.api.conftest import Api, Clock, count_events, quote_body, statements
 from tests.store.conftest import resident_id
 
 T = TypeVar("T")
 R = TypeVar("R")
-
-
-def count_events(app: App, event_type: str) -> int:
-    with app.engine.connect() as connection:
-        found = connection.scalar(
-            select(func.count()).select_from(events).where(events.c.event_type == event_type)
-        )
-    return int(found or 0)
 
 
 @contextmanager

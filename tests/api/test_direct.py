@@ -17,7 +17,7 @@ import psycopg
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import func, select, text
+from sqlalchemy import select, text
 
 from baoxian.api.app import direct_writes
 from baoxian.api.direct import NeedsStore, Recording
@@ -28,22 +28,20 @@ from baoxian.bootstrap import App
 from baoxian.policies.model import Person, new_person
 from baoxian.policies.repository import SqlPartyRepository, SqlUnitOfWork
 from baoxian.policies.tables import parties, quotes
-from baoxian.store.tables import events
-from tests.api.conftest import LI_ID, LI_MOBILE, Api, quote_body, statements
+from tests.api.conftest import (
+    LI_ID,
+    LI_MOBILE,
+    Api,
+    count_events,
+    count_rows,
+    quote_body,
+    statements,
+)
 from tests.store.conftest import resident_id
 
 postgres_only = pytest.mark.parametrize(
     "blank_engine", [pytest.param("postgres", marks=pytest.mark.postgres)], indirect=True
 )
-
-
-def count(app: App, table: Any, *where: Any) -> int:
-    with app.engine.connect() as connection:
-        return int(connection.scalar(select(func.count()).select_from(table).where(*where)) or 0)
-
-
-def count_events(app: App, event_type: str) -> int:
-    return count(app, events, events.c.event_type == event_type)
 
 
 @contextmanager
@@ -83,8 +81,8 @@ def test_a_new_quote_is_one_statement_that_writes_everything(partner: Api) -> No
     assert body["annual_premium"] == "195.00"
     assert body["holder_id"] == body["insured"][0]["party_id"]
     holder, quote_id = body["holder_id"], body["quote_id"]
-    assert count(partner.app, parties, parties.c.party_id == holder) == 1
-    assert count(partner.app, quotes, quotes.c.quote_id == quote_id) == 1
+    assert count_rows(partner.app, parties, parties.c.party_id == holder) == 1
+    assert count_rows(partner.app, quotes, quotes.c.quote_id == quote_id) == 1
     assert (
         count_events(partner.app, "party.registered"),
         count_events(partner.app, "quote.created"),
@@ -158,7 +156,7 @@ def test_a_revoked_partner_is_refused_and_nothing_is_written(partner: Api) -> No
     assert refused.json()["code"] == "auth.invalid_token"
     assert client_id not in partner.context.partners
     assert count_events(partner.app, "quote.created") == 1
-    assert count(partner.app, parties) == 1
+    assert count_rows(partner.app, parties) == 1
 
 
 @postgres_only
@@ -201,7 +199,7 @@ def test_a_person_registered_meanwhile_fails_the_whole_statement(partner: Api) -
     assert answer.json()["holder_id"] == "external-party-0001"
     assert count_events(partner.app, "party.registered") == 1  # the warm-up's only
     assert count_events(partner.app, "quote.created") == 2
-    assert count(partner.app, api_idempotency_keys) == 2
+    assert count_rows(partner.app, api_idempotency_keys) == 2
 
 
 @postgres_only
